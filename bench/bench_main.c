@@ -1,0 +1,46 @@
+/*
+ * prose-bench: benchmarks, reported as medians. Never run as tests.
+ *   prose-bench crypto   ECCSI, SAKKE, I_MESSAGE
+ *   prose-bench all      everything
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+
+uint64_t bench_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double bench_run(const char *name, void (*fn)(void *ctx), void *ctx, int rounds, int iters) {
+  double *per = calloc((size_t)rounds, sizeof *per);
+  if (!per) return 0;
+  fn(ctx); /* warm up caches and lazy tables */
+  for (int r = 0; r < rounds; r++) {
+    uint64_t t0 = bench_now_ns();
+    for (int i = 0; i < iters; i++) fn(ctx);
+    per[r] = (double)(bench_now_ns() - t0) / iters;
+  }
+  qsort(per, (size_t)rounds, sizeof *per, cmp_double);
+  double med = per[rounds / 2];
+  printf("%-28s median %10.1f us   %10.0f ops/s   (min %.1f us, max %.1f us, %d x %d)\n", name,
+         med / 1000.0, 1e9 / med, per[0] / 1000.0, per[rounds - 1] / 1000.0, rounds, iters);
+  free(per);
+  return med;
+}
+
+int main(int argc, char **argv) {
+  const char *what = argc > 1 ? argv[1] : "all";
+  if (strcmp(what, "crypto") == 0 || strcmp(what, "all") == 0) return bench_crypto(argc - 1, argv + 1);
+  fprintf(stderr, "usage: prose-bench crypto|all\n");
+  return 2;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the Debian packages prose needs, only those that are missing.
+# Safe to run repeatedly; needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config libssl-dev libuv1-dev libsrtp2-dev libcriterion-dev
+      libsqlite3-dev libxml2-dev libjansson-dev libinih-dev)
+# Extra tooling: clang for the fuzz targets.
+if [[ "${PROSE_DEPS_EXTRA:-0}" == 1 ]]; then
+  pkgs+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
