@@ -1,1 +1,0 @@
-const char *prose_crypto_version(void); const char *prose_crypto_version(void) { return "0.1.0"; }
