@@ -88,7 +88,7 @@ static int same(const uint8_t *got, const char *want_hex, size_t n) {
 
 static int kat_eccsi(kat *k) {
   uint8_t *ksak = k->a, *kpak = k->b, *ssk = k->c, *pvt = k->d, *sig = k->e;
-  uint8_t id[27], v[32], j[32], msg[8];
+  uint8_t id[26], v[32], j[32], msg[8];
   prose_eccsi_signer *s = NULL;
   prose_eccsi_verifier *ver = NULL;
   int rc = hex(ECCSI_KSAK, ksak, 32);
@@ -120,7 +120,7 @@ static int kat_eccsi(kat *k) {
 
 static int kat_sakke(kat *k) {
   uint8_t *z = k->a, *Z = k->b, *rsk = k->c, *ed = k->d, *ssv = k->e;
-  uint8_t id[27], ssv_in[16];
+  uint8_t id[26], ssv_in[16];
   prose_sakke_pub *pub = NULL;
   prose_sakke_recipient *rcp = NULL;
   int rc = hex(SAKKE_Z_SECRET, z, 20);
