@@ -310,7 +310,6 @@ int prose_cli_crypto(int argc, char **argv) {
   }
   for (size_t i = 0; i < PROSE_ARRAY_LEN(cmds); i++)
     if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
-  fprintf(stderr, PROG ": unknown command '%s'\n", argv[1]);
-  usage(stderr);
+  fprintf(stderr, PROG ": unknown command '%s' (see 'prose crypto --help')\n", argv[1]);
   return EXIT_BAD;
 }
