@@ -3,5 +3,10 @@
 #define PROSE_CLI_H
 
 int prose_cli_crypto(int argc, char **argv);
+int prose_cli_kms(int argc, char **argv);
+int prose_cli_gms(int argc, char **argv);
+int prose_cli_bundle(int argc, char **argv);
+int prose_cli_store(int argc, char **argv);
+int prose_cli_mikey(int argc, char **argv);
 
 #endif

@@ -10,6 +10,11 @@ static void usage(FILE *f) {
   fputs("usage: prose COMMAND [ARGS...]\n"
         "\n"
         "commands:\n"
+        "  kms      offline KMS: create a domain, issue user key sets (KMS XML)\n"
+        "  gms      offline GMS: groups, GMKs, GMK I_MESSAGE distribution\n"
+        "  bundle   build one offline provisioning file for a device\n"
+        "  store    the device key store: init, import, list, expire\n"
+        "  mikey    decode and verify a MIKEY-SAKKE I_MESSAGE\n"
         "  crypto   ECCSI / SAKKE / UID primitives on hex, and the known-answer self-test\n"
         "\n"
         "Run 'prose COMMAND --help' for the options of a command.\n",
@@ -25,7 +30,13 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  if (strcmp(argv[1], "crypto") == 0) return prose_cli_crypto(argc - 1, argv + 1);
+  static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+  } cmds[] = {{"crypto", prose_cli_crypto}, {"kms", prose_cli_kms},     {"gms", prose_cli_gms},
+              {"bundle", prose_cli_bundle}, {"store", prose_cli_store}, {"mikey", prose_cli_mikey}};
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+    if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
   fprintf(stderr, "prose: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return 2;
