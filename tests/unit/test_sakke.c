@@ -250,6 +250,68 @@ Test(sakke, roundtrips_and_rejections) {
   prose_sakke_pub_free(pub);
 }
 
+/* p - y for a point encoding (the negated point), computed with BN. */
+static void negate_point(uint8_t out[257], const uint8_t in[257]) {
+  uint8_t pb[128];
+  ts_hex_into(HEX_P, pb, 128);
+  BIGNUM *p = BN_bin2bn(pb, 128, NULL), *y = BN_bin2bn(in + 129, 128, NULL);
+  cr_assert(p && y && BN_sub(y, p, y));
+  memcpy(out, in, 129);
+  cr_assert_eq(BN_bn2binpad(y, out + 129, 128), 128);
+  BN_free(p);
+  BN_free(y);
+}
+
+Test(sakke, edge_scalars_and_identities) {
+  vec v;
+  uint8_t buf[257], negP[257], ed[273], ssv[16], out[16];
+  load(&v);
+  negate_point(negP, v.P);
+  /* z = 1, z = q + 1 (reduced mod q) and z = q - 1 give P, P and -P. */
+  uint8_t one[1] = {1}, qp1[128], qm1[128];
+  memcpy(qp1, v.q, 128);
+  memcpy(qm1, v.q, 128);
+  qp1[127]++; /* q ends in 0xFB: no carry */
+  qm1[127]--;
+  cr_assert_eq(prose_sakke_kms_pub_from_z(one, 1, buf), 0);
+  cr_assert(memcmp(buf, v.P, 257) == 0);
+  cr_assert_eq(prose_sakke_kms_pub_from_z(qp1, 128, buf), 0);
+  cr_assert(memcmp(buf, v.P, 257) == 0);
+  cr_assert_eq(prose_sakke_kms_pub_from_z(qm1, 128, buf), 0);
+  cr_assert(memcmp(buf, negP, 257) == 0);
+  /* An identifier that is 0 mod q: [b]P = O, so [r b]P in encapsulation
+   * hits the comb's exceptional case and its complete fallback. */
+  prose_sakke_pub *pub = NULL;
+  prose_sakke_recipient *rcp = NULL;
+  cr_assert_eq(prose_sakke_issue_rsk(v.z, sizeof v.z, v.q, 128, buf), 0);
+  cr_assert_eq(prose_sakke_pub_new(&pub, v.Z), 0);
+  cr_assert_eq(prose_sakke_recipient_new(&rcp, v.Z, v.q, 128, buf), 0);
+  cr_assert_eq(prose_sakke_encap(pub, v.q, 128, v.ssv, ed), 0);
+  cr_assert_eq(prose_sakke_decap(rcp, ed, sizeof ed, out), 0);
+  cr_assert(memcmp(out, v.ssv, 16) == 0);
+  prose_sakke_recipient_free(rcp);
+  /* -R is a valid point of order q, but TEST = R != -R. */
+  cr_assert_eq(prose_sakke_recipient_new(&rcp, v.Z, v.b, sizeof v.b, v.rsk), 0);
+  negate_point(ed, v.R);
+  memcpy(ed + 257, v.H, 16);
+  cr_assert_eq(prose_sakke_decap(rcp, ed, sizeof ed, ssv), PROSE_ESAKKE_TEST);
+  prose_sakke_recipient_free(rcp);
+  prose_sakke_pub_free(pub);
+  /* Keygen: Z = [z]P for the z it returns. */
+  prose_rng_det st;
+  prose_rng rng = prose_rng_det_init(&st, 42);
+  uint8_t z[128], Z[257];
+  cr_assert_eq(prose_sakke_kms_keygen(&rng, z, Z), 0);
+  cr_assert_eq(prose_sakke_kms_pub_from_z(z, sizeof z, buf), 0);
+  cr_assert(memcmp(buf, Z, 257) == 0);
+  /* HashToIntegerRange argument checks. */
+  uint8_t zero1[1] = {0}, small[2] = {0x01, 0x00};
+  cr_assert_eq(prose_sakke_hash_to_range(v.ssv, 16, zero1, 1, out, 16), PROSE_EINVAL);
+  cr_assert_eq(prose_sakke_hash_to_range(v.ssv, 16, v.q, 128, out, 16), PROSE_EBUFSZ);
+  cr_assert_eq(prose_sakke_hash_to_range(v.ssv, 16, small, 2, out, 1), 0); /* n = 256 */
+  cr_assert_eq(prose_sakke_point_check(negP), 0);
+}
+
 /* ---- Field arithmetic against OpenSSL BN ---- */
 
 static BIGNUM *bn_of(const fp1024 *a) {
@@ -317,6 +379,36 @@ Test(sakke, field_against_bn) {
     rand_below(&rng, &b, &q->n, 0);
     fp1024_mod_mul(q, &r, &a, &b);
     check_mont(&r, &a, &b, &q->n, ctx, "mod q mul", i);
+  }
+  /* Long chains of fast products fed back into themselves, against the
+   * portable path, also through mul2 with the output aliasing an input. */
+  if (fast) {
+    fp1024 x, y, xp, yp, t;
+    rand_below(&rng, &x, &p->n, 2);
+    rand_below(&rng, &y, &p->n, 0);
+    xp = x;
+    yp = y;
+    cr_assert_eq(fp1024_select(FP1024_IMPL_IFMA), 0);
+    for (int i = 0; i < 20000; i++) {
+      if (i % 3 == 0) {
+        fp1024_mul2(&t, &x, &y, &x, &x, &x);
+        y = t;
+      } else {
+        fp1024_mul(&x, &x, &y);
+        fp1024_sqr(&y, &y);
+      }
+    }
+    cr_assert_eq(fp1024_select(FP1024_IMPL_PORTABLE), 0);
+    for (int i = 0; i < 20000; i++) {
+      if (i % 3 == 0) {
+        fp1024_mul2(&t, &xp, &yp, &xp, &xp, &xp);
+        yp = t;
+      } else {
+        fp1024_mul(&xp, &xp, &yp);
+        fp1024_sqr(&yp, &yp);
+      }
+    }
+    cr_assert(fp1024_eq_mask(&x, &xp) & fp1024_eq_mask(&y, &yp), "fast chain != portable chain");
   }
   /* Inversion, conversions and add/sub through the byte interface. */
   for (int impl = 0; impl < 1 + fast; impl++) {
