@@ -10,6 +10,7 @@
 #include "fp1024.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fp1024_ifma.h"
@@ -147,8 +148,8 @@ static inline void final_sub(uint64_t r[N], const uint64_t lo[N], uint64_t hi, c
 /*
  * Coarsely integrated operand scanning: for each limb b[i], add a * b[i]
  * into t, then add m * n with m chosen so the lowest limb vanishes, and
- * shift one limb down. With a, b < n the result is below 2n before the
- * final subtraction.
+ * shift one limb down. With a, b < n (or a < 2^1024 and b < n) the result
+ * is below 2n before the final subtraction.
  */
 static void mont_mul(uint64_t r[N], const uint64_t a[N], const uint64_t b[N], const uint64_t n[N],
                      uint64_t n0) {
@@ -353,17 +354,231 @@ void fp1024_mod_pow(const fp1024_mod *m, fp1024 *r, const fp1024 *a, const fp102
 }
 
 /* ------------------------------------------------------------------------ */
+/* Constant-time inversion mod p by divsteps (Bernstein-Yang "safegcd")     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Fermat's a^(p - 2) costs about 1200 multiplications; the divstep algorithm
+ * of Bernstein and Yang ("Fast constant-time gcd computation and modular
+ * inversion", 2019) needs a fixed number of cheap steps instead:
+ *
+ *   divstep(delta, f, g) = (1 - delta, g, (g - f)/2)         if delta > 0, g odd
+ *                          (1 + delta, f, (g + (g mod 2) f)/2) otherwise
+ *
+ * Starting from delta = 1, f = p (odd), g = x, g reaches 0 and f = +-1 after
+ * at most floor((49 d + 57)/17) = 2954 steps for d = 1024 (their Theorem
+ * 11.2); extra steps leave everything unchanged. Steps run in batches of 62
+ * on the low 64 bits of f and g, which is all they look at, and each batch's
+ * 2x2 transition matrix (entries below 2^62 in absolute value) is then
+ * applied to the full f and g, and to d and e with d x == f, e x == g
+ * (mod p), so that at the end x^-1 = d * f. Numbers here are signed, in 17
+ * limbs of 62 bits (limbs 0..15 in [0, 2^62), limb 16 signed).
+ *
+ * The code relies on >> of negative signed integers being arithmetic, as
+ * it is with GCC and Clang.
+ */
+#define SG_LIMBS 17
+#define SG_BATCHES 49 /* 49 * 62 = 3038 >= 2954 divsteps */
+#define M62 (((uint64_t)1 << 62) - 1)
+__extension__ typedef __int128 i128;
+
+typedef struct sg_num {
+  int64_t v[SG_LIMBS];
+} sg_num;
+
+static struct {
+  sg_num p;       /* p in radix 2^62 */
+  uint64_t pinv;  /* p^-1 mod 2^62 */
+  fp1024 r3;      /* R^3 mod p: moves a plain inverse of a Montgomery value back */
+} g_sg;
+
+static void sg_from_fp(sg_num *r, const fp1024 *a) {
+  for (int i = 0; i < SG_LIMBS; i++) {
+    uint64_t x = 0;
+    for (int b = 0; b < 62; b++) {
+      unsigned pos = (unsigned)(62 * i + b);
+      if (pos < 1024) x |= (uint64_t)fp1024_bit(a, pos) << b;
+    }
+    r->v[i] = (int64_t)x;
+  }
+}
+
+/* The same conversion without a per-bit loop, for the hot path. */
+static void sg_load(sg_num *r, const fp1024 *a) {
+#pragma GCC unroll 17
+  for (int i = 0; i < SG_LIMBS; i++) {
+    const int bit = 62 * i, w = bit / 64, s = bit % 64;
+    uint64_t x = a->v[w] >> s;
+    if (s > 2 && w + 1 < N) x |= a->v[w + 1] << (64 - s);
+    r->v[i] = (int64_t)(x & M62);
+  }
+}
+
+/* A nonnegative sg_num below 2^1024 back to 16 limbs. */
+static void sg_store(fp1024 *r, const sg_num *a) {
+#pragma GCC unroll 16
+  for (int k = 0; k < N; k++) {
+    const int bit = 64 * k, j = bit / 62, s = bit % 62;
+    uint64_t x = (uint64_t)a->v[j] >> s;
+    x |= (uint64_t)a->v[j + 1] << (62 - s);
+    if (s > 60 && j + 2 < SG_LIMBS) x |= (uint64_t)a->v[j + 2] << (124 - s);
+    r->v[k] = x;
+  }
+}
+
+static void sg_setup(void) {
+  sg_from_fp(&g_sg.p, &g_p.n);
+  uint64_t x = g_p.n.v[0];
+  for (int i = 0; i < 6; i++) x *= 2 - g_p.n.v[0] * x; /* p^-1 mod 2^64 */
+  g_sg.pinv = x & M62;
+  mont_mul(g_sg.r3.v, g_p.r2.v, g_p.r2.v, g_p.n.v, g_p.n0);
+}
+
+/* 62 divsteps on the low words of f and g; t = (u, v, q, r) with
+ * 2^62 (f', g') = (u f + v g, q f + r g). Returns the new delta. */
+static int64_t sg_divsteps(int64_t delta, uint64_t f, uint64_t g, int64_t t[4]) {
+  uint64_t u = 1, v = 0, q = 0, r = 1;
+  for (int i = 0; i < 62; i++) {
+    /* delta > 0 and g odd: swap (f, g) = (g, -f) and the rows likewise. */
+    const uint64_t sw = (0 - (g & 1)) & (uint64_t)((0 - delta) >> 63);
+    uint64_t x = (f ^ g) & sw;
+    f ^= x;
+    g ^= x;
+    g = (g ^ sw) - sw;
+    x = (u ^ q) & sw;
+    u ^= x;
+    q ^= x;
+    q = (q ^ sw) - sw;
+    x = (v ^ r) & sw;
+    v ^= x;
+    r ^= x;
+    r = (r ^ sw) - sw;
+    delta = (int64_t)(((uint64_t)delta ^ sw) - sw) + 1;
+    /* g odd: g += f. Then g is even; halve it (the f row doubles). */
+    const uint64_t odd = 0 - (g & 1);
+    g += f & odd;
+    q += u & odd;
+    r += v & odd;
+    g >>= 1;
+    u <<= 1;
+    v <<= 1;
+  }
+  t[0] = (int64_t)u;
+  t[1] = (int64_t)v;
+  t[2] = (int64_t)q;
+  t[3] = (int64_t)r;
+  return delta;
+}
+
+/* (f, g) = (u f + v g, q f + r g) / 2^62, exactly. */
+static void sg_update_fg(sg_num *f, sg_num *g, const int64_t t[4]) {
+  i128 cf = (i128)t[0] * f->v[0] + (i128)t[1] * g->v[0];
+  i128 cg = (i128)t[2] * f->v[0] + (i128)t[3] * g->v[0];
+  cf >>= 62; /* the low 62 bits are zero by construction */
+  cg >>= 62;
+  for (int i = 1; i < SG_LIMBS; i++) {
+    cf += (i128)t[0] * f->v[i] + (i128)t[1] * g->v[i];
+    cg += (i128)t[2] * f->v[i] + (i128)t[3] * g->v[i];
+    f->v[i - 1] = (int64_t)((uint64_t)cf & M62);
+    g->v[i - 1] = (int64_t)((uint64_t)cg & M62);
+    cf >>= 62;
+    cg >>= 62;
+  }
+  f->v[SG_LIMBS - 1] = (int64_t)cf;
+  g->v[SG_LIMBS - 1] = (int64_t)cg;
+}
+
+/* (d, e) = (u d + v e, q d + r e) / 2^62 mod p: add the multiple of p that
+ * makes each numerator divisible by 2^62. If |d|, |e| < B before, they are
+ * below B + p after (|u| + |v| <= 2^62), so 49 batches stay below 50p. */
+static void sg_update_de(sg_num *d, sg_num *e, const int64_t t[4]) {
+  const uint64_t sd = (uint64_t)t[0] * (uint64_t)d->v[0] + (uint64_t)t[1] * (uint64_t)e->v[0];
+  const uint64_t se = (uint64_t)t[2] * (uint64_t)d->v[0] + (uint64_t)t[3] * (uint64_t)e->v[0];
+  const int64_t md = (int64_t)((0 - sd * g_sg.pinv) & M62);
+  const int64_t me = (int64_t)((0 - se * g_sg.pinv) & M62);
+  const int64_t *p = g_sg.p.v;
+  i128 cd = (i128)t[0] * d->v[0] + (i128)t[1] * e->v[0] + (i128)md * p[0];
+  i128 ce = (i128)t[2] * d->v[0] + (i128)t[3] * e->v[0] + (i128)me * p[0];
+  cd >>= 62;
+  ce >>= 62;
+  for (int i = 1; i < SG_LIMBS; i++) {
+    cd += (i128)t[0] * d->v[i] + (i128)t[1] * e->v[i] + (i128)md * p[i];
+    ce += (i128)t[2] * d->v[i] + (i128)t[3] * e->v[i] + (i128)me * p[i];
+    d->v[i - 1] = (int64_t)((uint64_t)cd & M62);
+    e->v[i - 1] = (int64_t)((uint64_t)ce & M62);
+    cd >>= 62;
+    ce >>= 62;
+  }
+  d->v[SG_LIMBS - 1] = (int64_t)cd;
+  e->v[SG_LIMBS - 1] = (int64_t)ce;
+}
+
+/* x = x + c y (c = +-2^k or a mask-selected 0), then carries normalised. */
+static void sg_addmul(sg_num *x, const sg_num *y, int64_t c) {
+  i128 acc = 0;
+  for (int i = 0; i < SG_LIMBS - 1; i++) {
+    acc += (i128)x->v[i] + (i128)c * y->v[i];
+    x->v[i] = (int64_t)((uint64_t)acc & M62);
+    acc >>= 62;
+  }
+  x->v[SG_LIMBS - 1] = (int64_t)(acc + (i128)x->v[SG_LIMBS - 1] + (i128)c * y->v[SG_LIMBS - 1]);
+}
+
+/* r = x^-1 mod p for a plain residue x < p (0 maps to 0), constant time. */
+static void sg_inverse(fp1024 *r, const fp1024 *x) {
+  sg_num f = g_sg.p, g, d, e;
+  int64_t t[4], delta = 1;
+  sg_load(&g, x);
+  memset(&d, 0, sizeof d);
+  memset(&e, 0, sizeof e);
+  e.v[0] = 1;
+  for (int b = 0; b < SG_BATCHES; b++) {
+    delta = sg_divsteps(delta, (uint64_t)f.v[0] | ((uint64_t)f.v[1] << 62),
+                        (uint64_t)g.v[0] | ((uint64_t)g.v[1] << 62), t);
+    sg_update_fg(&f, &g, t);
+    sg_update_de(&d, &e, t);
+  }
+  /* f = +-1 now (or p if x = 0, with d = 0): x^-1 = d f. Negate d if f < 0,
+   * bring it from (-50p, 50p) to [0, p) by adding 64p and subtracting
+   * 64p, 32p, ..., p wherever that leaves it nonnegative. */
+  const int64_t neg = f.v[SG_LIMBS - 1] >> 63;
+  sg_num z;
+  memset(&z, 0, sizeof z);
+  for (int i = 0; i < SG_LIMBS; i++) z.v[i] = (d.v[i] ^ neg) - neg;
+  d = z;
+  memset(&z, 0, sizeof z);
+  sg_addmul(&d, &z, 0); /* normalise the limbs after the negation */
+  sg_addmul(&d, &g_sg.p, 64);
+  for (int k = 6; k >= 0; k--) {
+    z = d;
+    sg_addmul(&z, &g_sg.p, -((int64_t)1 << k));
+    const uint64_t keep = (uint64_t)(z.v[SG_LIMBS - 1] >> 63); /* all-ones if negative */
+    for (int i = 0; i < SG_LIMBS; i++)
+      d.v[i] = (int64_t)(((uint64_t)d.v[i] & keep) | ((uint64_t)z.v[i] & ~keep));
+  }
+  sg_store(r, &d);
+  prose_wipe(&f, sizeof f);
+  prose_wipe(&g, sizeof g);
+  prose_wipe(&d, sizeof d);
+  prose_wipe(&e, sizeof e);
+  prose_wipe(&z, sizeof z);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Mod p: set-up and dispatch                                               */
 /* ------------------------------------------------------------------------ */
 
 static void init_once(void) {
   fp1024_mod_init(&g_p, sakke_p_be, sizeof sakke_p_be);
+  sg_setup();
   fp1024_mod_init(&g_q, sakke_q_be, sizeof sakke_q_be);
 #if FP1024_HAVE_IFMA_BUILD
   g_have_ifma = fp1024_ifma_supported();
   if (g_have_ifma) {
     fp1024_ifma_setup(&g_p);
-    g_impl = FP1024_IMPL_IFMA;
+    /* PROSE_FP1024=portable keeps the portable code (for comparisons). */
+    const char *env = getenv("PROSE_FP1024");
+    if (!env || strcmp(env, "portable") != 0) g_impl = FP1024_IMPL_IFMA;
   }
 #endif
 }
@@ -459,7 +674,16 @@ void fp1024_pow(fp1024 *r, const fp1024 *a, const fp1024 *e) {
   pow_sliding(p_mul_cb, NULL, r, a, e, &g_p.r1);
 }
 
-void fp1024_inv(fp1024 *r, const fp1024 *a) { fp1024_pow(r, a, &g_p.nm2); }
+void fp1024_inv(fp1024 *r, const fp1024 *a) {
+  /* a = x R; its plain inverse is x^-1 R^-1, and a Montgomery product with
+   * R^3 turns that into x^-1 R. */
+  fp1024 t;
+  sg_inverse(&t, a);
+  fp1024_mul(r, &t, &g_sg.r3);
+  prose_wipe(&t, sizeof t);
+}
+
+void fp1024_inv_fermat(fp1024 *r, const fp1024 *a) { fp1024_pow(r, a, &g_p.nm2); }
 
 void fp1024_set_one(fp1024 *r) { *r = g_p.r1; }
 

@@ -47,7 +47,9 @@ typedef enum fp1024_impl {
 } fp1024_impl;
 
 /* One-time set-up (thread-safe, idempotent): the constants of p and q and
- * the choice of the fastest available implementation. Call before use. */
+ * the choice of the fastest available implementation (the environment
+ * variable PROSE_FP1024=portable keeps the portable one, for comparisons).
+ * Call before use. */
 void fp1024_init(void);
 /* The SAKKE prime p and group order q (valid after fp1024_init). */
 const fp1024_mod *fp1024_p(void);
@@ -102,6 +104,8 @@ void fp1024_mod_pow(const fp1024_mod *m, fp1024 *r, const fp1024 *a, const fp102
 
 /* ---- Arithmetic mod p (dispatching hot path) ---- */
 
+/* r = a b R^-1 mod p, fully reduced, for a < 2^1024 and b < p (so a may be
+ * an unreduced value, as in fp1024_from_bytes). r may alias a or b. */
 void fp1024_mul(fp1024 *r, const fp1024 *a, const fp1024 *b);
 void fp1024_sqr(fp1024 *r, const fp1024 *a);
 /* Two independent products r0 = a0 b0 and r1 = a1 b1; the fast path overlaps
@@ -112,13 +116,16 @@ void fp1024_mul2(fp1024 *r0, const fp1024 *a0, const fp1024 *b0, fp1024 *r1, con
 /* The portable and fast implementations, callable directly for tests. */
 void fp1024_mul_portable(fp1024 *r, const fp1024 *a, const fp1024 *b);
 void fp1024_sqr_portable(fp1024 *r, const fp1024 *a);
+/* Addition, subtraction and negation of residues in [0, p). */
 void fp1024_add(fp1024 *r, const fp1024 *a, const fp1024 *b);
 void fp1024_sub(fp1024 *r, const fp1024 *a, const fp1024 *b);
 void fp1024_neg(fp1024 *r, const fp1024 *a);
 /* r = 2a. */
 void fp1024_dbl(fp1024 *r, const fp1024 *a);
-/* r = a^-1 (Fermat: a^(p-2), constant time; 0 maps to 0). */
+/* r = a^-1 (Bernstein-Yang divsteps, constant time; 0 maps to 0). */
 void fp1024_inv(fp1024 *r, const fp1024 *a);
+/* The same by Fermat's little theorem, a^(p-2): a slower cross-check. */
+void fp1024_inv_fermat(fp1024 *r, const fp1024 *a);
 /* r = a^e for a public plain exponent e. */
 void fp1024_pow(fp1024 *r, const fp1024 *a, const fp1024 *e);
 /* r = 1 in Montgomery form. */

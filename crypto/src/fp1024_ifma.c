@@ -13,21 +13,19 @@
  * (R = 2^1024) the first operand enters as a' = a * 2^16, which is just a
  * different byte permutation (a < 2^1024, so a' < 2^1040 still fits):
  * AMM(a', b) = a * 2^16 * b / 2^1040 = a * b / 2^1024 mod p. With a' < R'
- * and b < 2^1024 the AMM output is below 2p, and one constant-time
- * conditional subtraction makes it canonical, bit-identical to the portable
- * path.
+ * and b < p the AMM output is below a' b / R' + p < 2p, and one
+ * constant-time conditional subtraction makes it canonical, bit-identical to
+ * the portable path (which has the same contract: a < 2^1024, b < p).
  *
- * Two digits per step. Each of the 10 steps adds a' * (b_2i + b_2i+1 2^52)
- * to the accumulator, derives the 104-bit quotient m = V * (-p^-1) mod
- * 2^104 from the two low lanes V in scalar code, adds m * p, and shifts the
- * accumulator down by two lanes. The scalar round trip (lane extraction,
- * 128-bit product, broadcast) is the latency-critical chain; taking two
- * digits per step halves the number of round trips. mul2 runs two
- * independent products in one loop so that their chains overlap.
+ * Cost. A product is 20 steps of 12 IFMA instructions (8 on 512-bit and 4
+ * on 256-bit registers) plus a short scalar chain per step; the conversions
+ * in and out add about 20 ns. mul2 interleaves two independent products so
+ * that each hides the other's latency.
  *
  * Constant time: no branches or memory indices depend on operand values;
- * carries and the final subtraction use mask registers computed from data
- * and applied unconditionally.
+ * carries and the final subtraction are computed arithmetically and applied
+ * through masks. Stack temporaries are not wiped (as in the portable code):
+ * the callers wipe the long-lived secrets.
  */
 #include "fp1024_ifma.h"
 
@@ -56,14 +54,11 @@ typedef struct conv_tab {
 } conv_tab;
 
 static struct {
-  _Alignas(64) uint64_t p[LANES];  /* digits of p */
-  _Alignas(64) uint64_t p1[LANES]; /* p shifted up one lane (digit j in lane j+1) */
-  _Alignas(64) uint64_t p2[LANES]; /* p shifted up two lanes */
-  uint64_t pi0, pi1;               /* the two lowest digits of p */
-  u128 kp;                         /* -p^-1 mod 2^104 */
-  conv_tab shifted, plain;         /* a' = a * 2^16, and b as it is */
+  _Alignas(64) uint64_t p[LANES];       /* digits of p */
+  uint64_t k0;                          /* -p^-1 mod 2^52 */
+  conv_tab shifted, plain;              /* a' = a * 2^16, and b as it is */
   _Alignas(64) uint8_t pack_idx[2][64]; /* 13-octet chunks out of 16-octet slots */
-  uint64_t pl[16];                 /* p as limbs */
+  uint64_t pl[FP1024_LIMBS];            /* p as limbs */
 } K;
 
 bool fp1024_ifma_supported(void) {
@@ -101,16 +96,11 @@ static void digits_of(uint64_t d[LANES], const fp1024 *x) {
 
 void fp1024_ifma_setup(const fp1024_mod *p) {
   digits_of(K.p, &p->n);
-  memset(K.p1, 0, sizeof K.p1);
-  memset(K.p2, 0, sizeof K.p2);
-  for (int j = 0; j + 1 < LANES; j++) K.p1[j + 1] = K.p[j];
-  for (int j = 0; j + 2 < LANES; j++) K.p2[j + 2] = K.p[j];
-  K.pi0 = K.p[0];
-  K.pi1 = K.p[1];
-  /* -p^-1 mod 2^104 by Newton's iteration on 128-bit integers. */
-  u128 pl = (u128)K.pi0 | ((u128)K.pi1 << 52), x = pl;
-  for (int i = 0; i < 7; i++) x *= 2 - pl * x;
-  K.kp = (0 - x) & ((((u128)1) << 104) - 1);
+  /* -p^-1 mod 2^52 by Newton's iteration (each step doubles the correct
+   * low bits, from 3 since p * p == 1 mod 8). */
+  uint64_t x = K.p[0];
+  for (int i = 0; i < 5; i++) x *= 2 - K.p[0] * x;
+  K.k0 = (0 - x) & M52;
   conv_setup(&K.shifted, 16);
   conv_setup(&K.plain, 0);
   for (int b = 0; b < 64; b++) {
@@ -141,24 +131,18 @@ IFMA_INLINE void mul52(uint64_t x, uint64_t y, uint64_t *lo, uint64_t *hi) {
   *hi = (l >> 52) | ((uint64_t)h << 12);
 }
 
-/* The two lowest digits of a' = a * 2^16, for the scalar mirror of amm. */
+/* The two lowest digits of a' = a * 2^16, for the scalar mirror in amm. */
 static inline void low_digits(uint64_t d[2], const fp1024 *a) {
   d[0] = (a->v[0] << 16) & M52;
   d[1] = ((a->v[0] >> 36) | (a->v[1] << 28)) & M52;
 }
 
-/* Shift a 24-lane value up by n lanes (n = 1 or 2), zero filling. */
-IFMA_INLINE void shift_up(__m512i out[3], const __m512i in[3], int n) {
+/* Shift a 24-lane value up by one lane, zero filling. */
+IFMA_INLINE void shift_up(__m512i out[3], const __m512i in[3]) {
   const __m512i z = _mm512_setzero_si512();
-  if (n == 1) {
-    out[0] = _mm512_alignr_epi64(in[0], z, 7);
-    out[1] = _mm512_alignr_epi64(in[1], in[0], 7);
-    out[2] = _mm512_alignr_epi64(in[2], in[1], 7);
-  } else {
-    out[0] = _mm512_alignr_epi64(in[0], z, 6);
-    out[1] = _mm512_alignr_epi64(in[1], in[0], 6);
-    out[2] = _mm512_alignr_epi64(in[2], in[1], 6);
-  }
+  out[0] = _mm512_alignr_epi64(in[0], z, 7);
+  out[1] = _mm512_alignr_epi64(in[1], in[0], 7);
+  out[2] = _mm512_alignr_epi64(in[2], in[1], 7);
 }
 
 /*
@@ -174,11 +158,11 @@ IFMA_INLINE void shift_up(__m512i out[3], const __m512i in[3], int n) {
  *
  * Latency. The quotient m of step i needs lane 0, which depends on the
  * quotient of step i - 1. Scalar code mirrors lane 0 so that the chain stays
- * in general registers: it takes lane 1 from the vector right after the
- * a' b_i low halves are added (before m of step i is known, which leaves a
- * step of slack) and adds step i's own contributions to it. The vector's
- * lane 0 is never read back; it lacks only the carry, which is added once at
- * the end. Two independent products (nk = 2) overlap their chains.
+ * in general registers: it reads lane 1 from the vector at the start of the
+ * step (which leaves a step of slack) and adds step i's products for lanes 0
+ * and 1 itself. The vector's lane 0 is never read back; it lacks only the
+ * carry, which is added once at the end. Two independent products (nk = 2)
+ * overlap their chains.
  */
 IFMA_INLINE void amm(__m512i S[KMAX][3], __m512i A[KMAX][3], uint64_t al[KMAX][2],
                      uint64_t bd[KMAX][LANES], int nk) {
@@ -187,7 +171,7 @@ IFMA_INLINE void amm(__m512i S[KMAX][3], __m512i A[KMAX][3], uint64_t al[KMAX][2
   const __m512i P0 = _mm512_load_si512((const void *)K.p);
   const __m512i P1 = _mm512_load_si512((const void *)(K.p + 8));
   const __m256i P2 = _mm256_load_si256((const void *)(K.p + 16));
-  const uint64_t k0 = (uint64_t)K.kp & M52, pi0 = K.p[0], pi1 = K.p[1];
+  const uint64_t k0 = K.k0, pi0 = K.p[0], pi1 = K.p[1];
   __m512i s0[KMAX], s1[KMAX], a0[KMAX], a1[KMAX];
   __m256i s2[KMAX], a2[KMAX];
   uint64_t l0[KMAX], carry[KMAX];
@@ -283,7 +267,7 @@ IFMA_INLINE void finish(fp1024 *r, __m512i S[3]) {
     L[i] = _mm512_and_si512(S[i], mask);
     C[i] = _mm512_srli_epi64(S[i], 52);
   }
-  shift_up(H, C, 1);
+  shift_up(H, C);
   _Alignas(64) uint64_t l[16], h[16];
   pack(l, L);
   pack(h, H);

@@ -90,7 +90,7 @@ static int hash_to_q(fp1024 *r, const uint8_t *s1, size_t s1len, const uint8_t *
 static int hash_to_mask(uint8_t mask[PROSE_SAKKE_SSV_LEN], const uint8_t w[PROSE_SAKKE_FP_LEN]) {
   uint8_t v[SHA256_LEN];
   int rc = h2r_stream(v, 1, w, PROSE_SAKKE_FP_LEN, NULL, 0);
-  memcpy(mask, v + SHA256_LEN - PROSE_SAKKE_SSV_LEN, PROSE_SAKKE_SSV_LEN);
+  if (rc == 0) memcpy(mask, v + SHA256_LEN - PROSE_SAKKE_SSV_LEN, PROSE_SAKKE_SSV_LEN);
   prose_wipe(v, sizeof v);
   return rc;
 }

@@ -313,18 +313,34 @@ static size_t naf_digits(int8_t *d, size_t cap, const fp1024 *k) {
   return n;
 }
 
+/* Complete mixed addition, variable time: the fast formula, with its
+ * exceptional cases (a = O, a = b, a = -b) sorted out afterwards. */
+static void jac_madd_vartime(sakke_jac *r, const sakke_jac *a, const sakke_aff *b) {
+  if (fp1024_is_zero_mask(&a->z)) {
+    sakke_jac_from_aff(r, b);
+    return;
+  }
+  sakke_jac t;
+  if (!sakke_jac_madd(&t, a, b)) {
+    *r = t;
+  } else if (sakke_jac_eq_aff(a, b)) {
+    sakke_jac_dbl(r, a);
+  } else {
+    memset(r, 0, sizeof *r); /* same x, other y: a = -b */
+  }
+}
+
 void sakke_jac_mul_vartime(sakke_jac *r, const sakke_aff *q, const fp1024 *k) {
   int8_t d[FP1024_LIMBS * 64 + 1];
   size_t n = naf_digits(d, sizeof d, k);
-  sakke_jac acc, qp, qn;
+  sakke_jac acc;
+  sakke_aff qn = *q;
   memset(&acc, 0, sizeof acc);
-  sakke_jac_from_aff(&qp, q);
-  qn = qp;
   fp1024_neg(&qn.y, &qn.y);
   while (n-- > 0) {
     sakke_jac_dbl(&acc, &acc);
-    if (d[n] > 0) sakke_jac_add_vartime(&acc, &acc, &qp);
-    if (d[n] < 0) sakke_jac_add_vartime(&acc, &acc, &qn);
+    if (d[n] > 0) jac_madd_vartime(&acc, &acc, q);
+    if (d[n] < 0) jac_madd_vartime(&acc, &acc, &qn);
   }
   *r = acc;
 }

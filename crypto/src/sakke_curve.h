@@ -7,8 +7,8 @@
  *
  * All field values are in Montgomery form (fp1024.h). Routines are constant
  * time in their operands unless their name ends in _vartime, which is used
- * only for public points (P, Z, [b]P + Z, R) and for exceptional cases that
- * cannot occur for valid inputs.
+ * only for public points (P, Z, [b]P + Z, R) and for the rare exceptional
+ * cases of the incomplete addition formula (see sakke_comb_mul).
  */
 #ifndef PROSE_SAKKE_CURVE_H
 #define PROSE_SAKKE_CURVE_H
@@ -75,7 +75,7 @@ uint64_t sakke_jac_madd(sakke_jac *r, const sakke_jac *a, const sakke_aff *b);
 /* Complete addition (handles O, doubling, inverses), variable time. */
 void sakke_jac_add_vartime(sakke_jac *r, const sakke_jac *a, const sakke_jac *b);
 /* [k]Q for a plain integer k, variable time: public data only (and the
- * negligible-probability fallback of sakke_comb_mul). */
+ * rare fallback of sakke_comb_mul). */
 void sakke_jac_mul_vartime(sakke_jac *r, const sakke_aff *q, const fp1024 *k);
 /* Affine form; returns all-ones if a is O (r is then zero), else 0. */
 uint64_t sakke_jac_to_aff(sakke_aff *r, const sakke_jac *a);
@@ -86,7 +86,11 @@ uint64_t sakke_jac_eq_aff(const sakke_jac *a, const sakke_aff *b);
  * entry was O: the point is not of order q) or PROSE_ENOMEM. */
 int sakke_comb_build(sakke_comb *c, const sakke_aff *q);
 /* r = [k1]Q1 + [k2]Q2 (c2 may be NULL for a single product), k < q plain
- * integers, in constant time. The points must have order q. */
+ * integers, in constant time. The points must have order q. If the
+ * incomplete addition formula meets an exceptional case (a partial sum equal
+ * to +- a table point: negligible for secret scalars, certain for a single
+ * zero scalar) the result is recomputed in variable time, which reveals
+ * only that the case occurred. */
 void sakke_comb_mul(sakke_jac *r, const sakke_comb *c1, const fp1024 *k1, const sakke_comb *c2,
                     const fp1024 *k2);
 

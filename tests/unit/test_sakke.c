@@ -236,6 +236,10 @@ Test(sakke, roundtrips_and_rejections) {
   cr_assert_eq(prose_sakke_pub_new(&badpub, o2), PROSE_EPOINT);
   cr_assert_eq(prose_sakke_recipient_new(&bad, o2, pt[0].uid, 32, pt[0].rsk), PROSE_EPOINT);
   cr_assert_eq(prose_sakke_recipient_new(&bad, Z, pt[0].uid, 32, o2), PROSE_EKEY_INVALID);
+  memcpy(ed2, o2, 257); /* R = (0, 0): decodes, but TEST cannot match it */
+  cr_assert_eq(prose_sakke_decap(pt[0].rcp, ed2, sizeof ed2, out), PROSE_ESAKKE_TEST);
+  uint8_t w[128];
+  cr_assert_eq(prose_sakke_pairing(o2, Z, w), PROSE_EPOINT);
   o2[5] = 1;
   cr_assert_eq(prose_sakke_pub_new(&badpub, o2), PROSE_EPOINT);
   cr_assert_eq(prose_sakke_recipient_new(&bad, Z, pt[0].uid, 32, o2), PROSE_EPOINT);
@@ -279,8 +283,10 @@ Test(sakke, edge_scalars_and_identities) {
   cr_assert(memcmp(buf, v.P, 257) == 0);
   cr_assert_eq(prose_sakke_kms_pub_from_z(qm1, 128, buf), 0);
   cr_assert(memcmp(buf, negP, 257) == 0);
-  /* An identifier that is 0 mod q: [b]P = O, so [r b]P in encapsulation
-   * hits the comb's exceptional case and its complete fallback. */
+  /* An identifier that is 0 mod q: [b]P = O, so computing [b]P + Z in
+   * recipient_new hits the comb's exceptional case (the last addition adds
+   * a point to its inverse) and takes the complete fallback; encapsulation
+   * then has a zero scalar for P. */
   prose_sakke_pub *pub = NULL;
   prose_sakke_recipient *rcp = NULL;
   cr_assert_eq(prose_sakke_issue_rsk(v.z, sizeof v.z, v.q, 128, buf), 0);
@@ -409,6 +415,31 @@ Test(sakke, field_against_bn) {
       }
     }
     cr_assert(fp1024_eq_mask(&x, &xp) & fp1024_eq_mask(&y, &yp), "fast chain != portable chain");
+  }
+  /* Divstep inversion against Fermat's a^(p-2) on random and edge inputs:
+   * 1, 2, p - 1, p - 2, small powers of two and values with long runs. */
+  for (int i = 0; i < 200; i++) {
+    fp1024 a, r1, r2;
+    if (i < 8) {
+      memset(&a, 0, sizeof a);
+      if (i == 0) a.v[0] = 1;
+      if (i == 1) a.v[0] = 2;
+      if (i == 2 || i == 3) {
+        fp1024 d;
+        memset(&d, 0, sizeof d);
+        d.v[0] = (uint64_t)i - 1;
+        fp1024_sub_raw(&a, &p->n, &d);
+      }
+      if (i == 4) a.v[15] = (uint64_t)1 << 62;
+      if (i == 5) memset(a.v, 0xFF, 8 * 15);
+      if (i == 6) a.v[8] = 1;
+      if (i == 7) a.v[0] = 0xFFFFFFFFFFFFFFFFu;
+    } else {
+      rand_below(&rng, &a, &p->n, i % 3);
+    }
+    fp1024_inv(&r1, &a);
+    fp1024_inv_fermat(&r2, &a);
+    cr_assert(fp1024_eq_mask(&r1, &r2), "divstep inverse != Fermat at case %d", i);
   }
   /* Inversion, conversions and add/sub through the byte interface. */
   for (int impl = 0; impl < 1 + fast; impl++) {
