@@ -32,9 +32,6 @@ static int fail_input(const char *what, int rc) {
   return EXIT_BAD;
 }
 
-/* A parsed set of options for one subcommand. */
-#define OPTS(...) cli_opt opts[] = {__VA_ARGS__}; const size_t n_opts = PROSE_ARRAY_LEN(opts)
-#define GET(name) cli_get(opts, n_opts, name)
 #define PARSE(argc, argv)                                                              \
   do {                                                                                 \
     if (cli_parse(PROG, argc, argv, 1, opts, n_opts, NULL, 0, NULL)) return EXIT_BAD; \

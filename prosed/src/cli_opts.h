@@ -24,6 +24,12 @@ typedef struct cli_opt {
 int cli_parse(const char *prog, int argc, char **argv, int first, cli_opt *opts, size_t n_opts,
               const char **positional, size_t max_pos, size_t *n_pos);
 
+/* Declare the option table of one subcommand (opts, n_opts) and read it. */
+#define OPTS(...)                 \
+  cli_opt opts[] = {__VA_ARGS__}; \
+  const size_t n_opts = sizeof opts / sizeof opts[0]
+#define GET(name) cli_get(opts, n_opts, name)
+
 /* Look up a parsed option's value by name (NULL when absent). */
 const char *cli_get(const cli_opt *opts, size_t n_opts, const char *name);
 

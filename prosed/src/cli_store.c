@@ -24,10 +24,6 @@
 #define EXIT_BAD 2
 #define MAX_DOC (16u * 1024u * 1024u)
 
-#define OPTS(...)                \
-  cli_opt opts[] = {__VA_ARGS__}; \
-  const size_t n_opts = PROSE_ARRAY_LEN(opts)
-#define GET(name) cli_get(opts, n_opts, name)
 
 static const char *format_name(prose_import_format f) {
   switch (f) {
