@@ -4,10 +4,12 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libssl-dev libuv1-dev libsrtp2-dev libcriterion-dev
-      libsqlite3-dev libxml2-dev libjansson-dev libinih-dev)
-# Extra tooling: clang for the fuzz targets.
+      libsqlite3-dev libxml2-dev libjansson-dev libinih-dev python3)
+# Extra tooling for CI: clang for the fuzz targets, tshark as an independent
+# decoder of our floor-control packets, and
+# iproute2/nftables for the network-namespace tests.
 if [[ "${PROSE_DEPS_EXTRA:-0}" == 1 ]]; then
-  pkgs+=(clang libclang-rt-14-dev)
+  pkgs+=(clang libclang-rt-14-dev tshark iproute2 nftables)
 fi
 
 missing=()
@@ -20,5 +22,7 @@ echo "deps: installing ${missing[*]}" >&2
 SUDO=""
 [[ $(id -u) -ne 0 ]] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer before installing.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update -q >/dev/null
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,217 @@
+/*
+ * prose node: one device. It composes the key store and keyring, discovery,
+ * off-network call control (TS 24.379), floor control (TS 24.380 cl. 7) and
+ * the media keying (TS 33.179 7.5/7.6) into one sans-IO object (DESIGN §2).
+ *
+ * This is the one public header an embedder (a vehicle gateway with its own
+ * event loop) needs. Both drivers use it: the daemon `prosed` (libuv) and the
+ * simulator `sim` (virtual time).
+ *
+ * Inputs
+ *   prose_node_recv(now, sock, local_port, from, bytes)  one datagram
+ *   prose_node_call_group / _call_private / _ptt_press / ...  user actions
+ *   prose_node_on_timeout(now)                           when next_deadline is due
+ * Outputs, through the callbacks given at creation
+ *   send(sock, local_port, to, bytes)   a datagram to send from the socket
+ *                                       bound to (sock, local_port)
+ *   event(ev)                           state changes, calls, floor, errors
+ *   wall_ntp(now)                       the wall clock (NTP seconds), for
+ *                                       discovery and MIKEY timestamps
+ *
+ * Sockets the driver provides (all UDP; see prose_node_sockets):
+ *   CALL   port call_port (8809): unicast, and joined to every group's
+ *          multicast address (MONP, TS 24.379 10.2.1/11.2.1)
+ *   DISC   discovery multicast group and port
+ *   MEDIA  one per group (its media_port, joined to the group address) and
+ *          one for private calls (private_audio_port, unicast): SRTP
+ *   FLOOR  one per group (floor_port, multicast) and one for private calls
+ *          (private_floor_port, unicast): SRTCP-protected floor control
+ *   APP    loopback ports where the local application sends plain RTP and
+ *          receives the decrypted RTP of the current talker: one per group
+ *          (app_port) and one for private calls (private_app_port)
+ *
+ * Security rules the node enforces: media and floor control are only ever
+ * sent SRTP/SRTCP-protected; media from the application is sent only while
+ * this node holds the floor; a received packet that fails to authenticate,
+ * names an unknown key or replays is dropped and counted per reason; a
+ * private call whose I_MESSAGE fails verification is rejected with reason 3
+ * and leaves no state; PCKs are wiped when the call ends.
+ *
+ * Not thread-safe: one node, one thread. Callbacks run synchronously inside
+ * the node call that caused them and must not call back into the node.
+ */
+#ifndef PROSE_NODE_H
+#define PROSE_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prose/call.h"
+#include "prose/discovery.h"
+#include "prose/floor.h"
+#include "prose/keyring.h"
+#include "prose/media.h"
+#include "prose/rng.h"
+#include "prose/store.h"
+
+#define PROSE_NODE_MAX_GROUPS 16u
+#define PROSE_NODE_MAX_DGRAM 2048u /* largest datagram the node sends or accepts */
+
+/* A transport address (IPv4 or IPv6 and a UDP port), as the driver saw it. */
+typedef prose_disc_addr prose_node_addr;
+
+typedef enum prose_node_sock {
+  PROSE_SOCK_CALL = 0,
+  PROSE_SOCK_DISC,
+  PROSE_SOCK_MEDIA,
+  PROSE_SOCK_FLOOR,
+  PROSE_SOCK_APP
+} prose_node_sock;
+
+typedef struct prose_node_group {
+  const char *id;         /* MCPTT group ID (copied) */
+  prose_node_addr mcast;  /* the group's multicast address (port unused) */
+  uint16_t media_port;    /* SRTP, on mcast */
+  uint16_t floor_port;    /* SRTCP floor control, on mcast */
+  uint16_t app_port;      /* loopback port of the application for this group */
+} prose_node_group;
+
+/* Settings. Start from prose_node_settings_default(). */
+typedef struct prose_node_settings {
+  const char *uri;             /* own MCPTT ID (required; copied) */
+  const char *kms_uri;         /* KMS of the own key sets (required; copied) */
+  prose_store *store;          /* borrowed: GMKs, PCKs */
+  prose_keyring *keyring;      /* borrowed: own key sets and KMS certificates, loaded */
+  const prose_rng *rng;        /* borrowed: SSRCs, call ids, PCKs, nonces */
+
+  prose_node_addr unicast4;    /* own unicast IPv4 (family NONE when absent) */
+  prose_node_addr unicast6;    /* own unicast IPv6 (family NONE when absent) */
+  prose_node_addr disc_mcast;  /* discovery multicast group and port */
+  uint16_t call_port;          /* 8809 */
+  uint16_t private_audio_port; /* SRTP of private calls (floor: private_floor_port) */
+  uint16_t private_floor_port;
+  uint16_t private_app_port;
+  prose_node_addr app_addr;    /* where the application listens (loopback; port unused) */
+
+  size_t n_groups;
+  prose_node_group groups[PROSE_NODE_MAX_GROUPS];
+
+  prose_floor_settings floor;  /* timers, counters, priority (ssrc/user_id set by the node) */
+  prose_call_settings call;    /* timers, modes (mcptt_id, ports, addr set by the node) */
+  prose_disc_settings disc;    /* interval, TTLs (kms_uri, local set by the node) */
+  bool auto_accept_private;    /* accept incoming private calls without asking */
+} prose_node_settings;
+
+void prose_node_settings_default(prose_node_settings *s);
+
+typedef enum prose_node_event_type {
+  PROSE_NODE_EV_PEER = 0,       /* discovery: peer added/updated/expired (text = what) */
+  PROSE_NODE_EV_CALL_STATE,     /* a group (group) or private (peer) call machine changed state */
+  PROSE_NODE_EV_CALL_STARTED,   /* a group call we started or joined / a private call connected */
+  PROSE_NODE_EV_CALL_ENDED,     /* released, rejected or failed (err, reason) */
+  PROSE_NODE_EV_INCOMING,       /* a private call is ringing here (peer) or a group call asks */
+  PROSE_NODE_EV_FLOOR,          /* floor state change (old/new names in state_from/state_to) */
+  PROSE_NODE_EV_TALKER,         /* who talks now in the call (talker; "" = nobody) */
+  PROSE_NODE_EV_GRANTED,        /* this node may send media */
+  PROSE_NODE_EV_DENIED,         /* floor request denied (reason = cause) */
+  PROSE_NODE_EV_REVOKED,        /* floor lost */
+  PROSE_NODE_EV_QUEUED,         /* floor request queued (reason = position) */
+  PROSE_NODE_EV_ALERT,          /* emergency alert received (peer, group, text) */
+  PROSE_NODE_EV_ERROR           /* something was dropped or failed (err, text) */
+} prose_node_event_type;
+
+typedef struct prose_node_event {
+  prose_node_event_type type;
+  uint64_t now;
+  const char *group;      /* group events: the group ID; NULL otherwise */
+  const char *peer;       /* private-call and peer events: the peer URI */
+  const char *state_from; /* spec state names ("O: silence", "S3", "P4") */
+  const char *state_to;
+  const char *trigger;
+  const char *talker;     /* TALKER: the MCPTT ID of the floor holder, "" for none */
+  const char *text;       /* a short human-readable description */
+  int err;                /* a prose error code, or 0 */
+  unsigned reason;        /* DENIED: reject cause; CALL_ENDED: MONP reason; QUEUED: position */
+} prose_node_event;
+
+typedef struct prose_node_callbacks {
+  /* Send a datagram from the socket (sock, local_port) to `to`. A non-zero
+   * return is counted; the protocols' retransmissions cover a lost message. */
+  int (*send)(void *ud, prose_node_sock sock, uint16_t local_port, const prose_node_addr *to,
+              const uint8_t *bytes, size_t len);
+  void (*event)(void *ud, const prose_node_event *ev); /* may be NULL */
+  /* Wall-clock time as NTP seconds (since 1900) at monotonic time now_ms. */
+  uint64_t (*wall_ntp)(void *ud, uint64_t now_ms);
+} prose_node_callbacks;
+
+/* Counters (monotonic). */
+typedef struct prose_node_counters {
+  uint64_t rx_dgrams, tx_dgrams, tx_failed;
+  uint64_t rx_bad_sock;          /* a datagram on a port the node does not use */
+  uint64_t call_rx_errors;       /* MONP datagrams refused by the call engine */
+  uint64_t floor_rx_errors;      /* floor datagrams refused after SRTCP */
+  uint64_t app_rx, app_dropped_no_floor, app_dropped_no_call, app_dropped_bad;
+  uint64_t media_tx, media_rx, media_to_app;
+  uint64_t key_mgmt_failed;      /* private call I_MESSAGEs refused (reason 3 sent) */
+  uint64_t no_gmk;               /* a group call could not key (no GMK at t) */
+  prose_media_counters media;    /* SRTP/SRTCP drops per reason, summed over calls */
+} prose_node_counters;
+
+typedef struct prose_node prose_node;
+
+/*
+ * Create a node and start discovery (the first announcement is due at once).
+ * Errors: PROSE_EINVAL (a required setting missing), PROSE_ECONFIG (an
+ * engine refused its settings), PROSE_EUNKNOWN_KMS, PROSE_ENOMEM.
+ */
+int prose_node_new(prose_node **out, const prose_node_settings *s, const prose_node_callbacks *cb,
+                   void *ud, uint64_t now);
+/* Leave (a TTL-0 announcement), release calls, wipe keys, free. */
+void prose_node_free(prose_node *n, uint64_t now);
+
+/* One received datagram on the socket (sock, local_port) from `from`.
+ * Returns 0 when handled (also when dropped and counted) or PROSE_EINVAL. */
+int prose_node_recv(prose_node *n, uint64_t now, prose_node_sock sock, uint16_t local_port,
+                    const prose_node_addr *from, const uint8_t *bytes, size_t len);
+int prose_node_on_timeout(prose_node *n, uint64_t now);
+uint64_t prose_node_next_deadline(const prose_node *n);
+
+/* User actions. 0 or a prose error (PROSE_ENOENT unknown group/peer, PROSE_EINVAL
+ * not possible now, PROSE_ENOKEY no GMK for the group at this time). */
+int prose_node_call_group(prose_node *n, uint64_t now, const char *group,
+                          prose_monp_call_type type);
+int prose_node_call_private(prose_node *n, uint64_t now, const char *peer_uri, bool manual,
+                            bool emergency);
+int prose_node_accept(prose_node *n, uint64_t now);   /* the ringing private call */
+int prose_node_reject(prose_node *n, uint64_t now);
+int prose_node_hangup(prose_node *n, uint64_t now);   /* the current call (group or private) */
+/* Press / release PTT in the current call (group NULL) or a given group. */
+int prose_node_ptt_press(prose_node *n, uint64_t now, const char *group, int priority);
+int prose_node_ptt_release(prose_node *n, uint64_t now, const char *group);
+
+/* Status for the control socket and tests. */
+typedef struct prose_node_call_info {
+  bool active;
+  bool private_call;
+  const char *group;     /* group calls */
+  const char *peer;      /* private calls */
+  const char *call_state;  /* "S3", "P4" */
+  const char *floor_state; /* "O: has permission" ... or "" */
+  const char *talker;      /* "" when nobody */
+  bool may_send_media;
+} prose_node_call_info;
+
+/* Iterate the calls: i from 0 while it returns true. */
+bool prose_node_call_at(const prose_node *n, size_t i, prose_node_call_info *out);
+const prose_node_counters *prose_node_get_counters(const prose_node *n);
+const prose_disc *prose_node_discovery(const prose_node *n);
+const char *prose_node_uri(const prose_node *n);
+
+/* The sockets the driver must open: calls fn once per (sock, port,
+ * multicast address or NULL). */
+typedef void (*prose_node_sock_fn)(void *ud, prose_node_sock sock, uint16_t port,
+                                   const prose_node_addr *mcast);
+void prose_node_sockets(const prose_node_settings *s, prose_node_sock_fn fn, void *ud);
+
+#endif
