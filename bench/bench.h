@@ -12,5 +12,6 @@ uint64_t bench_now_ns(void);
 double bench_run(const char *name, void (*fn)(void *ctx), void *ctx, int rounds, int iters);
 
 int bench_crypto(int argc, char **argv);
+int bench_media(int argc, char **argv);
 
 #endif

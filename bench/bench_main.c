@@ -1,6 +1,7 @@
 /*
  * prose-bench: benchmarks, reported as medians. Never run as tests.
  *   prose-bench crypto   ECCSI, SAKKE, I_MESSAGE
+ *   prose-bench media    SRTP/SRTCP contexts against raw libsrtp2
  *   prose-bench all      everything
  */
 #include <stdio.h>
@@ -40,7 +41,9 @@ double bench_run(const char *name, void (*fn)(void *ctx), void *ctx, int rounds,
 
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "all";
-  if (strcmp(what, "crypto") == 0 || strcmp(what, "all") == 0) return bench_crypto(argc - 1, argv + 1);
-  fprintf(stderr, "usage: prose-bench crypto|all\n");
+  if (strcmp(what, "crypto") == 0) return bench_crypto(argc - 1, argv + 1);
+  if (strcmp(what, "media") == 0) return bench_media(argc - 1, argv + 1);
+  if (strcmp(what, "all") == 0) return bench_crypto(argc - 1, argv + 1) | bench_media(argc - 1, argv + 1);
+  fprintf(stderr, "usage: prose-bench crypto|media|all\n");
   return 2;
 }

@@ -32,6 +32,7 @@
   X(EBASE64, -6, "malformed base64 string")                                              \
   X(EUSAGE, -7, "bad command line usage")                                                \
   X(ECONFIG, -8, "invalid configuration")                                                \
+  X(EUNKNOWN_CMD, -9, "unknown command")                                                 \
   /* malformed input */                                                                  \
   X(ETRUNC, -100, "message truncated")                                                   \
   X(EOVERLONG, -101, "length field exceeds the data")                                    \
@@ -55,6 +56,27 @@
   X(EXML, -119, "malformed XML document")                                                \
   X(EXML_NS, -120, "XML document has the wrong namespace or root element")               \
   X(EFORMAT, -121, "unsupported file format or version")                                 \
+  X(EMONP_TYPE, -122, "MONP: unknown message type")                                      \
+  X(EMONP_VALUE, -123, "MONP: information element value out of range")                   \
+  X(EMONP_STRING, -124, "MONP: empty, overlong or malformed identity, SDP or text")      \
+  X(EMONP_IE, -125, "MONP: malformed or comprehension-required optional IE")             \
+  X(ESDP_SYNTAX, -126, "SDP: malformed line")                                            \
+  X(ESDP_MISSING, -127, "SDP: a mandatory line is missing")                              \
+  X(ESDP_VALUE, -128, "SDP: unsupported or out-of-range value")                          \
+  X(ESDP_LIMIT, -129, "SDP: line, field or body exceeds a limit")                        \
+  X(ESDP_KEYMGMT, -130, "SDP: malformed a=key-mgmt attribute")                           \
+  X(EFLOOR_RTCP, -131, "floor control: bad RTCP header or not an APP \"MCPT\" packet")   \
+  X(EFLOOR_TYPE, -132, "floor control: unknown message type")                            \
+  X(EFLOOR_FIELD, -133, "floor control: field has a wrong length or value")              \
+  X(EFLOOR_DUPLICATE, -134, "floor control: field appears more than once")               \
+  X(EFLOOR_PADDING, -135, "floor control: non-zero padding after a field")               \
+  X(EFLOOR_MISSING, -136, "floor control: a mandatory field is missing")                 \
+  X(EFLOOR_QUEUE, -137, "floor control: malformed or oversized queue list")              \
+  X(EDISC_MAGIC, -138, "discovery: not a prose announcement (bad magic)")                \
+  X(EDISC_VERSION, -139, "discovery: unsupported announcement version")                  \
+  X(EDISC_FIELD, -140, "discovery: announcement field empty, malformed or out of range") \
+  X(EMEDIA_PKT, -141, "SRTP/SRTCP: malformed packet (version, lengths or E flag)")       \
+  X(EJSON, -142, "malformed JSON")                                                       \
   /* verification */                                                                     \
   X(ESIG, -200, "signature verification failed")                                         \
   X(ESAKKE_TEST, -201, "SAKKE decapsulation check failed")                               \
@@ -68,6 +90,8 @@
   X(EUNAUTHORISED, -209, "sender is not authorised for this key")                        \
   X(EEXPIRED, -210, "key material expired, revoked or not yet valid")                    \
   X(EAUTH, -211, "authentication failed (wrong key or passphrase, or data corrupted)")   \
+  X(EMEDIA_MKI, -212, "SRTP/SRTCP: the MKI names no known key")                          \
+  X(EMEDIA_AUTH, -213, "SRTP/SRTCP: authentication tag check failed")                    \
   /* resources */                                                                        \
   X(ENOMEM, -300, "out of memory")                                                       \
   X(ERNG, -301, "random number generator failed")                                        \
@@ -77,6 +101,7 @@
   X(EEXIST, -305, "already exists")                                                      \
   X(EPERM, -306, "permission denied")                                                    \
   X(EDB, -307, "database error")                                                         \
+  X(ELIMIT, -308, "a limit was reached (size, count or queue)")                          \
   /* store */                                                                            \
   X(ENOKEY, -400, "no key material for this request")                                    \
   X(ESTORE_CORRUPT, -401, "key store is corrupted")                                      \
