@@ -212,6 +212,42 @@ int prose_keyring_uid(const prose_keyring *kr, const char *uri, const char *kms_
   return prose_uid(uri, k->uri, k->period, k->offset, no, uid);
 }
 
+int prose_keyring_sign(const prose_keyring *kr, const prose_rng *rng, const char *kms_uri,
+                       uint64_t t_ntp_sec, const uint8_t *msg, size_t msg_len, uint8_t *sig,
+                       uint64_t *period_no) {
+  if (!kr || !rng || !kms_uri || (sig && !msg && msg_len > 0)) return PROSE_EINVAL;
+  const prose__kms *k = prose__keyring_find_kms(kr, kms_uri);
+  if (!k) return PROSE_EUNKNOWN_KMS;
+  uint64_t no;
+  if (prose_period_no(t_ntp_sec, k->period, k->offset, &no)) return PROSE_EPERIOD;
+  const prose__keyset *ks = prose__keyring_find_keyset(kr, k, no);
+  if (!ks) return PROSE_EPERIOD;
+  if (period_no) *period_no = no;
+  if (!sig) return 0;
+  return prose_eccsi_sign(ks->signer, rng, msg, msg_len, sig);
+}
+
+int prose_keyring_verify(prose_keyring *kr, const char *uri, const char *kms_uri,
+                         uint64_t t_ntp_sec, const uint64_t *expect_period_no,
+                         const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+                         size_t sig_len) {
+  if (!kr || !uri || !kms_uri || (!msg && msg_len > 0) || !sig) return PROSE_EINVAL;
+  const prose__kms *k = prose__keyring_find_kms(kr, kms_uri);
+  if (!k) return PROSE_EUNKNOWN_KMS;
+  uint64_t no;
+  if (prose_period_no(t_ntp_sec, k->period, k->offset, &no)) return PROSE_EPERIOD;
+  /* The claimed period is checked first: it costs nothing and spares a
+   * scalar multiplication on messages that cannot verify anyway. */
+  if (expect_period_no && *expect_period_no != no) return PROSE_EPERIOD;
+  if (sig_len != PROSE_ECCSI_SIG_LEN) return PROSE_ELEN;
+  uint8_t uid[PROSE_UID_LEN];
+  int rc = prose_uid(uri, k->uri, k->period, k->offset, no, uid);
+  if (rc) return rc;
+  rc = prose_eccsi_verify(k->verifier, uid, sizeof uid, msg, msg_len, sig, sig_len);
+  /* A PVT that is not a point is as much a failed signature as a wrong s. */
+  return rc == PROSE_EPOINT ? PROSE_ESIG : rc;
+}
+
 size_t prose_keyring_replay_count(const prose_keyring *kr) {
   return kr ? kr->replay[0].n + kr->replay[1].n : 0;
 }

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prose/rng.h"
+
 /* A window value meaning "no limit on this side". */
 #define PROSE_WINDOW_UNLIMITED UINT64_MAX
 
@@ -133,6 +135,49 @@ bool prose_keyring_has_keyset(const prose_keyring *kr, const char *kms_uri, uint
  */
 int prose_keyring_uid(const prose_keyring *kr, const char *uri, const char *kms_uri,
                       uint64_t t_ntp_sec, uint8_t uid[32]);
+
+/*
+ * Sign msg (any octet string, e.g. a discovery announcement) with the own
+ * key set of KMS kms_uri for the key period that contains NTP time t_ntp_sec
+ * (seconds since 1900). The ECCSI identifier is the own UID for that period
+ * (33.179 F.2.1); rng supplies the ephemeral j. sig receives 129 octets
+ * r || s || PVT (RFC 6507 §5.2.1).
+ *
+ * period_no, when not NULL, receives the key period number used. With sig
+ * NULL (msg may then be NULL with msg_len 0) nothing is signed: the call only
+ * reports the period number and whether an own key set exists for it, so a
+ * caller can write that number into the message it is about to sign.
+ *
+ * Errors: PROSE_EINVAL (NULL kr, kms_uri or rng, or msg NULL with msg_len > 0
+ * while signing), PROSE_EUNKNOWN_KMS (kms_uri not added), PROSE_EPERIOD (t
+ * before the KMS offset, or no own key set for the period of t),
+ * PROSE_ERNG, PROSE_ECRYPTO. The keyring is not changed.
+ */
+int prose_keyring_sign(const prose_keyring *kr, const prose_rng *rng, const char *kms_uri,
+                       uint64_t t_ntp_sec, const uint8_t *msg, size_t msg_len, uint8_t *sig,
+                       uint64_t *period_no);
+
+/*
+ * Verify an ECCSI signature (RFC 6507 §5.2.2) made by user uri under KMS
+ * kms_uri with the key set of the period that contains NTP time t_ntp_sec,
+ * which must come from the signed message itself (DESIGN §3), not from the
+ * local clock. The signer's UID is computed from (uri, KMS URI, KMS period,
+ * offset, period number); the KMS's cached verifier is used.
+ *
+ * expect_period_no, when not NULL, is the period number the message claims:
+ * PROSE_EPERIOD is returned, before any signature arithmetic, when t lies in
+ * another period.
+ *
+ * Returns 0 when the signature is valid. Errors: PROSE_EINVAL (NULL
+ * arguments), PROSE_EUNKNOWN_KMS, PROSE_EPERIOD (t before the KMS offset, or
+ * the period mismatch above), PROSE_ELEN (sig_len is not 129), PROSE_ESIG
+ * (wrong signature, or a PVT inside it that is not a valid point).
+ * Updates the verifier's cache, hence the non-const keyring.
+ */
+int prose_keyring_verify(prose_keyring *kr, const char *uri, const char *kms_uri,
+                         uint64_t t_ntp_sec, const uint64_t *expect_period_no,
+                         const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+                         size_t sig_len);
 
 /* Number of accepted messages remembered by the replay cache (both kinds). */
 size_t prose_keyring_replay_count(const prose_keyring *kr);
