@@ -8,5 +8,6 @@ int prose_cli_gms(int argc, char **argv);
 int prose_cli_bundle(int argc, char **argv);
 int prose_cli_store(int argc, char **argv);
 int prose_cli_mikey(int argc, char **argv);
+int prose_cli_ctl(int argc, char **argv);
 
 #endif

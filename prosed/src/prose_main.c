@@ -16,6 +16,7 @@ static void usage(FILE *f) {
         "  store    the device key store: init, import, list, expire\n"
         "  mikey    decode and verify a MIKEY-SAKKE I_MESSAGE\n"
         "  crypto   ECCSI / SAKKE / UID primitives on hex, and the known-answer self-test\n"
+        "  ctl      talk to a running prosed: status, calls, push-to-talk, events\n"
         "\n"
         "Run 'prose COMMAND --help' for the options of a command.\n",
         f);
@@ -34,7 +35,8 @@ int main(int argc, char **argv) {
     const char *name;
     int (*fn)(int argc, char **argv);
   } cmds[] = {{"crypto", prose_cli_crypto}, {"kms", prose_cli_kms},     {"gms", prose_cli_gms},
-              {"bundle", prose_cli_bundle}, {"store", prose_cli_store}, {"mikey", prose_cli_mikey}};
+              {"bundle", prose_cli_bundle}, {"store", prose_cli_store}, {"mikey", prose_cli_mikey},
+              {"ctl", prose_cli_ctl}};
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
   fprintf(stderr, "prose: unknown command '%s'\n", argv[1]);

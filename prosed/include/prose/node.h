@@ -28,7 +28,23 @@
  *          (private_floor_port, unicast): SRTCP-protected floor control
  *   APP    loopback ports where the local application sends plain RTP and
  *          receives the decrypted RTP of the current talker: one per group
- *          (app_port) and one for private calls (private_app_port)
+ *          (app_port) and one for private calls (private_app_port). The
+ *          node receives the application's RTP on port P (app_port or
+ *          private_app_port) and sends the decrypted RTP from P to the
+ *          application at app_addr, port P + 1. Media the application sends
+ *          while this node may not talk is dropped and counted; what it may
+ *          send is renumbered onto the call's own stream (own SSRC, sequence
+ *          numbers that only grow, timestamps that run on across bursts).
+ *
+ * Where media and floor control go: a group call uses the group's
+ * configured multicast address and ports (24.379 10.2.1: pre-arranged), not
+ * the SDP of an announcement; a private call uses the address and ports of
+ * the peer's SDP. Private call control goes to the peer's address and call
+ * port from its verified discovery announcement.
+ *
+ * Multicast loopback: a datagram from the node's own unicast address and
+ * from the port it arrives on is taken as our own multicast looped back,
+ * dropped and counted (rx_own), so the driver may leave IP_MULTICAST_LOOP on.
  *
  * Security rules the node enforces: media and floor control are only ever
  * sent SRTP/SRTCP-protected; media from the application is sent only while
@@ -77,12 +93,16 @@ typedef struct prose_node_group {
   uint16_t app_port;      /* loopback port of the application for this group */
 } prose_node_group;
 
-/* Settings. Start from prose_node_settings_default(). */
+/* Settings. Start from prose_node_settings_default(): discovery on
+ * 239.255.88.9:8810, call_port 8809, private ports 20000 (audio), 20002
+ * (floor), 21000 (application), app_addr 127.0.0.1, the engines' defaults. */
 typedef struct prose_node_settings {
   const char *uri;             /* own MCPTT ID (required; copied) */
   const char *kms_uri;         /* KMS of the own key sets (required; copied) */
-  prose_store *store;          /* borrowed: GMKs, PCKs */
-  prose_keyring *keyring;      /* borrowed: own key sets and KMS certificates, loaded */
+  prose_store *store;          /* borrowed: GMKs, PCKs; NULL = no group keys
+                                * (group calls get PROSE_ENOKEY), PCKs in memory only */
+  prose_keyring *keyring;      /* borrowed: own key sets and KMS certificates, loaded;
+                                * its own URI must be uri */
   const prose_rng *rng;        /* borrowed: SSRCs, call ids, PCKs, nonces */
 
   prose_node_addr unicast4;    /* own unicast IPv4 (family NONE when absent) */
@@ -149,7 +169,10 @@ typedef struct prose_node_callbacks {
 typedef struct prose_node_counters {
   uint64_t rx_dgrams, tx_dgrams, tx_failed;
   uint64_t rx_bad_sock;          /* a datagram on a port the node does not use */
+  uint64_t rx_own;               /* our own multicast looped back */
+  uint64_t rx_no_call;           /* media or floor control for a call we are not in */
   uint64_t call_rx_errors;       /* MONP datagrams refused by the call engine */
+  uint64_t call_tx_no_peer;      /* private call control for a peer discovery does not know */
   uint64_t floor_rx_errors;      /* floor datagrams refused after SRTCP */
   uint64_t app_rx, app_dropped_no_floor, app_dropped_no_call, app_dropped_bad;
   uint64_t media_tx, media_rx, media_to_app;
@@ -162,12 +185,17 @@ typedef struct prose_node prose_node;
 
 /*
  * Create a node and start discovery (the first announcement is due at once).
- * Errors: PROSE_EINVAL (a required setting missing), PROSE_ECONFIG (an
- * engine refused its settings), PROSE_EUNKNOWN_KMS, PROSE_ENOMEM.
+ * Errors: PROSE_EINVAL (a required setting or callback missing, no unicast
+ * address, keyring of another user), PROSE_ECONFIG (a port 0, a media,
+ * floor or application port used twice, a bad or repeated group, an engine
+ * refused its settings), PROSE_EUNKNOWN_KMS (kms_uri not in the keyring),
+ * PROSE_ENOMEM.
  */
 int prose_node_new(prose_node **out, const prose_node_settings *s, const prose_node_callbacks *cb,
                    void *ud, uint64_t now);
-/* Leave (a TTL-0 announcement), release calls, wipe keys, free. */
+/* Leave (a TTL-0 announcement), release calls (PRIVATE CALL RELEASE, Floor
+ * Release when talking), wipe keys, delete this node's PCKs from the store,
+ * free. NULL is a no-op. */
 void prose_node_free(prose_node *n, uint64_t now);
 
 /* One received datagram on the socket (sock, local_port) from `from`.
@@ -178,7 +206,21 @@ int prose_node_on_timeout(prose_node *n, uint64_t now);
 uint64_t prose_node_next_deadline(const prose_node *n);
 
 /* User actions. 0 or a prose error (PROSE_ENOENT unknown group/peer, PROSE_EINVAL
- * not possible now, PROSE_ENOKEY no GMK for the group at this time). */
+ * not possible now, PROSE_ENOKEY no GMK for the group at this time).
+ *  call_group: checks that the store holds a GMK for the group now, then
+ *    probes and joins or originates (24.379 10.2.2). Media starts with the
+ *    CALL_STARTED event.
+ *  call_private: the peer must be in the discovery table (PROSE_ENOENT);
+ *    one private call at a time (PROSE_EINVAL while one is placed or runs).
+ *    Errors of the key hook (PROSE_EUNKNOWN_KMS, PROSE_EPERIOD...) are
+ *    returned as they are.
+ *  accept / reject: the private call ringing here (manual commencement,
+ *    auto_accept_private off).
+ *  hangup: the current call (the one started last) or, when none runs, the
+ *    private call we placed and that has not connected yet.
+ *  ptt_press: PROSE_ENOKEY when the call has no key to send with (a member
+ *    without the GMK); a floor participant that T230 returned to
+ *    'Start-stop' is restarted first. */
 int prose_node_call_group(prose_node *n, uint64_t now, const char *group,
                           prose_monp_call_type type);
 int prose_node_call_private(prose_node *n, uint64_t now, const char *peer_uri, bool manual,
@@ -209,7 +251,11 @@ const prose_disc *prose_node_discovery(const prose_node *n);
 const char *prose_node_uri(const prose_node *n);
 
 /* The sockets the driver must open: calls fn once per (sock, port,
- * multicast address or NULL). */
+ * multicast address or NULL). The same (sock, port) comes once with NULL
+ * and then once per multicast group it must join (CALL: every group's
+ * address on call_port); a (sock, port) that comes only with an address
+ * (DISC, a group's MEDIA and FLOOR) is one socket bound to that port and
+ * joined to that group. Only the settings are read: no node is needed. */
 typedef void (*prose_node_sock_fn)(void *ud, prose_node_sock sock, uint16_t port,
                                    const prose_node_addr *mcast);
 void prose_node_sockets(const prose_node_settings *s, prose_node_sock_fn fn, void *ud);

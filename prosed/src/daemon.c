@@ -1,0 +1,822 @@
+/*
+ * prosed: the libuv driver of the node.
+ *
+ * Pattern (STYLE 4, after ngtcp2's examples): every receive callback feeds
+ * the node with uv_now() and the datagram; the node's sends go straight out
+ * with uv_udp_try_send (UDP never blocks; a full socket buffer costs a
+ * counted drop, which the protocols' retransmissions and the media's
+ * real-time nature tolerate); then the one timer is re-armed from
+ * prose_node_next_deadline. The timer callback runs prose_node_on_timeout
+ * and re-arms the same way.
+ *
+ * Sockets: for each (kind, port) the node asks for, one socket bound to the
+ * own unicast address (the APP sockets: to the application's loopback
+ * address). It sends everything of that (kind, port) and receives the
+ * unicast traffic. For each multicast group on that port, one more socket
+ * bound to the group address (so it gets that group's datagrams only) and
+ * joined on the configured interface. Several daemons can then share one
+ * host, each on its own 127.0.0.x address, as the demo does.
+ *
+ * Teardown (libuv handle rules): stop sets `stopping`, lets the node leave,
+ * closes the control socket and every handle; memory is freed in the last
+ * close callback.
+ */
+#define _DEFAULT_SOURCE /* struct ip_mreq / IP_MULTICAST_ALL in <netinet/in.h> */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "ctl_server.h"
+#include "prose/err.h"
+#include "prose/kdf.h"
+#include "prose/node.h"
+#include "prose/store.h"
+#include "prose/util.h"
+
+#define DAEMON_MAX_SOCKS 96
+#define DAEMON_RECV_BUF 65536
+
+typedef struct dsock {
+  uv_udp_t h;
+  prosed_daemon *d;
+  prose_node_sock kind;
+  uint16_t port;
+  bool mcast;
+  bool open;
+} dsock;
+
+struct prosed_daemon {
+  uv_loop_t *loop;
+  prosed_config cfg;
+  prose_store *store;
+  prose_keyring *kr;
+  prose_node *node;
+  prose_node_settings ns;
+  uv_timer_t timer;
+  uv_signal_t sig_term, sig_int, sig_hup;
+  prosed_ctl *ctl;
+  dsock socks[DAEMON_MAX_SOCKS];
+  size_t n_socks;
+  size_t open_handles; /* handles not yet closed: free when it reaches 0 */
+  bool stopping;
+  uint64_t started_ms;
+  uint64_t rx_errors;
+  char err[2048];
+  /* Receive buffer: 16-octet aligned (the media layer wants 4). */
+  _Alignas(16) uint8_t rxbuf[DAEMON_RECV_BUF];
+};
+
+/* ---- logging ------------------------------------------------------------ */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void dlog(const prosed_daemon *d, prosed_log_level lvl, const char *fmt, ...) {
+  if (lvl > d->cfg.log.level) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "prosed[%s] %s: ", d->cfg.identity.uri, prosed_log_level_name(lvl));
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+static uint64_t wall_ntp(void *ud, uint64_t now_ms) {
+  (void)ud;
+  (void)now_ms;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec + PROSE_NTP_UNIX_OFFSET;
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void rearm(prosed_daemon *d) {
+  if (d->stopping || !d->node) return;
+  uint64_t dl = prose_node_next_deadline(d->node);
+  if (dl == UINT64_MAX) {
+    uv_timer_stop(&d->timer);
+    return;
+  }
+  uint64_t now = uv_now(d->loop);
+  uv_timer_start(&d->timer, on_timer, dl > now ? dl - now : 0, 0);
+}
+
+static void on_timer(uv_timer_t *t) {
+  prosed_daemon *d = t->data;
+  if (d->stopping) return;
+  uv_update_time(d->loop);
+  prose_node_on_timeout(d->node, uv_now(d->loop));
+  rearm(d);
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static void to_node_addr(const struct sockaddr *sa, prose_node_addr *out) {
+  memset(out, 0, sizeof *out);
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+    out->family = PROSE_DISC_AF_IPV4;
+    memcpy(out->ip, &in->sin_addr, 4);
+    out->port = ntohs(in->sin_port);
+  } else if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+    out->family = PROSE_DISC_AF_IPV6;
+    memcpy(out->ip, &in6->sin6_addr, 16);
+    out->port = ntohs(in6->sin6_port);
+  }
+}
+
+static int to_sockaddr(const prose_node_addr *a, uint16_t port, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  if (a->family == PROSE_DISC_AF_IPV4) {
+    struct sockaddr_in *in = (struct sockaddr_in *)(void *)ss;
+    in->sin_family = AF_INET;
+    memcpy(&in->sin_addr, a->ip, 4);
+    in->sin_port = htons(port);
+    return 0;
+  }
+  if (a->family == PROSE_DISC_AF_IPV6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)ss;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, a->ip, 16);
+    in6->sin6_port = htons(port);
+    return 0;
+  }
+  return PROSE_EINVAL;
+}
+
+static void cfg_to_node_addr(const prosed_addr *c, prose_node_addr *out) {
+  memset(out, 0, sizeof *out);
+  if (c->family == PROSED_AF_INET) {
+    out->family = PROSE_DISC_AF_IPV4;
+    memcpy(out->ip, c->octets, 4);
+  } else if (c->family == PROSED_AF_INET6) {
+    out->family = PROSE_DISC_AF_IPV6;
+    memcpy(out->ip, c->octets, 16);
+  }
+}
+
+/* ---- sockets -------------------------------------------------------------- */
+
+static dsock *find_sock(prosed_daemon *d, prose_node_sock kind, uint16_t port, bool mcast) {
+  for (size_t i = 0; i < d->n_socks; i++)
+    if (d->socks[i].open && d->socks[i].kind == kind && d->socks[i].port == port &&
+        d->socks[i].mcast == mcast)
+      return &d->socks[i];
+  return NULL;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)suggested;
+  dsock *s = h->data;
+  buf->base = (char *)s->d->rxbuf;
+  buf->len = sizeof s->d->rxbuf;
+}
+
+static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                    unsigned flags) {
+  dsock *s = h->data;
+  prosed_daemon *d = s->d;
+  (void)buf;
+  if (nread < 0) {
+    d->rx_errors++;
+    return;
+  }
+  /* nread == 0 with no address: libuv says "nothing more to read". */
+  if (nread == 0 && addr == NULL) return;
+  if (d->stopping || !addr) return;
+  if (flags & UV_UDP_PARTIAL) {
+    d->rx_errors++; /* truncated: larger than any datagram prose sends */
+    return;
+  }
+  prose_node_addr from;
+  to_node_addr(addr, &from);
+  prose_node_recv(d->node, uv_now(d->loop), s->kind, s->port, &from, d->rxbuf, (size_t)nread);
+  rearm(d);
+}
+
+static int node_send_cb(void *ud, prose_node_sock kind, uint16_t local_port,
+                        const prose_node_addr *to, const uint8_t *bytes, size_t len) {
+  prosed_daemon *d = ud;
+  dsock *s = find_sock(d, kind, local_port, false);
+  struct sockaddr_storage ss;
+  if (!s || to_sockaddr(to, to->port, &ss) != 0) return PROSE_EINVAL;
+  uv_buf_t b = uv_buf_init((char *)(uintptr_t)bytes, (unsigned)len);
+  int rc = uv_udp_try_send(&s->h, &b, 1, (const struct sockaddr *)&ss);
+  return rc == (int)len ? 0 : PROSE_EIO;
+}
+
+static const char *kind_name(prose_node_sock k) {
+  switch (k) {
+    case PROSE_SOCK_CALL:
+      return "call";
+    case PROSE_SOCK_DISC:
+      return "discovery";
+    case PROSE_SOCK_MEDIA:
+      return "media";
+    case PROSE_SOCK_FLOOR:
+      return "floor";
+    case PROSE_SOCK_APP:
+      return "app";
+  }
+  return "?";
+}
+
+/* Open one socket. Multicast: bound to the group address and joined on the
+ * configured interface; unicast: bound to the own address (APP: the
+ * application's loopback address). */
+static int open_sock(prosed_daemon *d, prose_node_sock kind, uint16_t port,
+                     const prose_node_addr *mcast) {
+  if (find_sock(d, kind, port, mcast != NULL)) return 0;
+  if (d->n_socks == DAEMON_MAX_SOCKS) return PROSE_ERANGE;
+  dsock *s = &d->socks[d->n_socks];
+  memset(s, 0, sizeof *s);
+  s->d = d;
+  s->kind = kind;
+  s->port = port;
+  s->mcast = mcast != NULL;
+  prose_node_addr bind_addr;
+  if (mcast)
+    bind_addr = *mcast;
+  else if (kind == PROSE_SOCK_APP)
+    bind_addr = d->ns.app_addr;
+  else
+    bind_addr = d->ns.unicast4;
+  struct sockaddr_storage ss;
+  if (to_sockaddr(&bind_addr, port, &ss) != 0) return PROSE_ECONFIG;
+  int rc = uv_udp_init(d->loop, &s->h);
+  if (rc) return PROSE_EIO;
+  s->h.data = s;
+  s->open = true;
+  d->n_socks++;
+  d->open_handles++;
+  rc = uv_udp_bind(&s->h, (const struct sockaddr *)&ss, UV_UDP_REUSEADDR);
+  if (rc) {
+    snprintf(d->err, sizeof d->err, "%s socket port %u: bind: %s", kind_name(kind), port,
+             uv_strerror(rc));
+    return PROSE_EIO;
+  }
+  const char *iface = d->cfg.network.interface_addr.family == PROSED_AF_INET
+                          ? d->cfg.network.interface_addr.text
+                          : NULL;
+  if (mcast) {
+    char group[64];
+    inet_ntop(AF_INET, mcast->ip, group, sizeof group);
+    rc = uv_udp_set_membership(&s->h, group, iface, UV_JOIN_GROUP);
+    if (rc) {
+      snprintf(d->err, sizeof d->err, "join %s on %s: %s", group, iface ? iface : "default",
+               uv_strerror(rc));
+      return PROSE_EIO;
+    }
+  } else if (kind != PROSE_SOCK_APP) {
+    /* Multicast we send leaves through the configured interface only (in the
+     * root namespace, naming it keeps test traffic on the loopback). */
+    if (iface && (rc = uv_udp_set_multicast_interface(&s->h, iface)) != 0) {
+      snprintf(d->err, sizeof d->err, "multicast interface %s: %s", iface, uv_strerror(rc));
+      return PROSE_EIO;
+    }
+    uv_udp_set_multicast_loop(&s->h, 1);
+    uv_udp_set_multicast_ttl(&s->h, d->cfg.network.ttl);
+    uv_udp_set_ttl(&s->h, d->cfg.network.ttl);
+  }
+  rc = uv_udp_recv_start(&s->h, on_alloc, on_recv);
+  return rc ? PROSE_EIO : 0;
+}
+
+typedef struct sock_ctx {
+  prosed_daemon *d;
+  int rc;
+} sock_ctx;
+
+static void sock_fn(void *ud, prose_node_sock kind, uint16_t port, const prose_node_addr *mcast) {
+  sock_ctx *c = ud;
+  if (c->rc) return;
+  /* A multicast listener also needs the unicast socket it sends from. */
+  if (mcast && kind != PROSE_SOCK_APP) c->rc = open_sock(c->d, kind, port, NULL);
+  if (!c->rc) c->rc = open_sock(c->d, kind, port, mcast);
+}
+
+/* ---- configuration -> node settings ------------------------------------------ */
+
+static void map_settings(prosed_daemon *d) {
+  const prosed_config *c = &d->cfg;
+  prose_node_settings *s = &d->ns;
+  prose_node_settings_default(s);
+  s->uri = c->identity.uri;
+  s->kms_uri = c->identity.kms_uri;
+  cfg_to_node_addr(&c->network.address4, &s->unicast4);
+  if (c->network.ipv6) cfg_to_node_addr(&c->network.address6, &s->unicast6);
+  cfg_to_node_addr(&c->discovery.group, &s->disc_mcast);
+  s->disc_mcast.port = c->discovery.port;
+  s->call_port = c->network.call_port;
+  /* Call slot 0 of [media] belongs to private calls, slots 1.. to the groups. */
+  s->private_audio_port = c->media.rtp_port_base;
+  s->private_floor_port = (uint16_t)(c->media.rtp_port_base + 2u);
+  s->private_app_port = c->media.app_port_base;
+  cfg_to_node_addr(&c->media.app_address, &s->app_addr);
+  s->n_groups = c->n_groups < PROSE_NODE_MAX_GROUPS ? c->n_groups : PROSE_NODE_MAX_GROUPS;
+  for (size_t i = 0; i < s->n_groups; i++) {
+    const prosed_group_config *g = &c->groups[i];
+    s->groups[i].id = g->id;
+    cfg_to_node_addr(&g->address, &s->groups[i].mcast);
+    s->groups[i].media_port = g->media_port;
+    s->groups[i].floor_port = g->floor_port;
+    s->groups[i].app_port = (uint16_t)(c->media.app_port_base + 4u * (i + 1u));
+  }
+  prose_floor_settings *f = &s->floor;
+  f->timer_ms[PROSE_FLOOR_T201] = c->floor.t201_ms;
+  f->timer_ms[PROSE_FLOOR_T203] = c->floor.t203_ms;
+  f->timer_ms[PROSE_FLOOR_T204] = c->floor.t204_ms;
+  f->timer_ms[PROSE_FLOOR_T205] = c->floor.t205_ms;
+  f->timer_ms[PROSE_FLOOR_T206] = c->floor.t206_ms;
+  f->timer_ms[PROSE_FLOOR_T207] = c->floor.t207_ms;
+  f->timer_ms[PROSE_FLOOR_T230] = c->floor.t230_ms;
+  f->timer_ms[PROSE_FLOOR_T233] = c->floor.t233_ms;
+  f->counter_max[PROSE_FLOOR_C201] = c->floor.c201;
+  f->counter_max[PROSE_FLOOR_C204] = c->floor.c204;
+  f->counter_max[PROSE_FLOOR_C205] = c->floor.c205;
+  f->priority = c->floor.priority;
+  f->queueing = c->floor.queueing;
+  if (c->floor.queue_max >= 1 && c->floor.queue_max <= PROSE_FLOOR_QUEUE_MAX)
+    f->queue_capacity = (uint8_t)c->floor.queue_max;
+  prose_call_settings *k = &s->call;
+  k->tfg1 = c->call.tfg1_ms;
+  k->tfg3 = c->call.tfg3_ms;
+  k->tfg4 = c->call.tfg4_ms;
+  k->tfg5 = c->call.tfg5_ms;
+  k->tfg11 = c->call.tfg11_ms;
+  k->tfg12 = c->call.tfg12_ms;
+  k->tfb2 = c->call.tfb2_ms;
+  k->tfb3 = c->call.tfb3_ms;
+  k->tfe1 = c->call.tfe1_ms;
+  k->tfe2 = c->call.tfe2_ms;
+  k->tfp1 = c->call.tfp1_ms;
+  k->tfp2 = c->call.tfp2_ms;
+  k->tfp3 = c->call.tfp3_ms;
+  k->tfp4 = c->call.tfp4_ms;
+  k->tfp6 = c->call.tfp6_ms;
+  k->tfp7 = c->call.tfp7_ms;
+  k->cfg11 = c->call.cfg11;
+  k->cfg12 = c->call.cfg12;
+  k->cfp1 = c->call.cfp1;
+  k->cfp3 = c->call.cfp3;
+  k->cfp4 = c->call.cfp4;
+  k->cfp6 = c->call.cfp6;
+  k->refresh_interval =
+      (uint16_t)(c->call.refresh_interval_ms > 65535u ? 65535u : c->call.refresh_interval_ms);
+  k->group_max_duration_s = c->call.max_duration_ms / 1000u;
+  k->private_max_duration_s = c->call.tfp5_ms / 1000u;
+  k->broadcast_max_duration_s = c->call.tfb1_ms / 1000u;
+  k->user_ack_required = c->call.user_ack;
+  k->confirm_mode = c->call.confirm_mode;
+  k->floor_queueing = c->floor.queueing;
+  k->floor_priority = c->floor.priority;
+  k->payload_type = c->media.payload_type;
+  s->disc.announce_interval_ms = c->discovery.announce_interval_ms;
+  s->disc.announce_ttl_ms = c->discovery.announce_ttl_ms;
+  s->disc.max_skew_ms = c->discovery.max_skew_ms;
+  s->disc.max_peers = c->discovery.max_peers;
+}
+
+/* The store's only KMS when the configuration names none. */
+static int only_kms_cb(void *ud, const prose_store_item *it) {
+  char *out = ud;
+  if (it->kind != PROSE_ITEM_KMS) return 0;
+  if (out[0]) return PROSE_ECONFIG; /* several: the configuration must say which */
+  snprintf(out, PROSED_CONFIG_URI_MAX + 1, "%s", it->uri);
+  return 0;
+}
+
+/* ---- node events -> log and control socket -------------------------------------- */
+
+static const char *event_name(prose_node_event_type t) {
+  switch (t) {
+    case PROSE_NODE_EV_PEER:
+      return "peer";
+    case PROSE_NODE_EV_CALL_STATE:
+      return "call_state";
+    case PROSE_NODE_EV_CALL_STARTED:
+      return "call_started";
+    case PROSE_NODE_EV_CALL_ENDED:
+      return "call_ended";
+    case PROSE_NODE_EV_INCOMING:
+      return "incoming";
+    case PROSE_NODE_EV_FLOOR:
+      return "floor";
+    case PROSE_NODE_EV_TALKER:
+      return "talker";
+    case PROSE_NODE_EV_GRANTED:
+      return "granted";
+    case PROSE_NODE_EV_DENIED:
+      return "denied";
+    case PROSE_NODE_EV_REVOKED:
+      return "revoked";
+    case PROSE_NODE_EV_QUEUED:
+      return "queued";
+    case PROSE_NODE_EV_ALERT:
+      return "alert";
+    case PROSE_NODE_EV_ERROR:
+      return "error";
+  }
+  return "event";
+}
+
+static void set_str(json_t *o, const char *k, const char *v) {
+  if (v) json_object_set_new(o, k, json_string(v));
+}
+
+static void node_event_cb(void *ud, const prose_node_event *ev) {
+  prosed_daemon *d = ud;
+  json_t *o = json_object();
+  set_str(o, "group", ev->group);
+  set_str(o, "peer", ev->peer);
+  set_str(o, "from", ev->state_from);
+  set_str(o, "to", ev->state_to);
+  set_str(o, "trigger", ev->trigger);
+  set_str(o, "talker", ev->talker);
+  set_str(o, "text", ev->text);
+  if (ev->err) set_str(o, "error", prose_err_name(ev->err));
+  if (ev->type == PROSE_NODE_EV_DENIED || ev->type == PROSE_NODE_EV_CALL_ENDED ||
+      ev->type == PROSE_NODE_EV_QUEUED)
+    json_object_set_new(o, "reason", json_integer(ev->reason));
+  json_object_set_new(o, "t_ms", json_integer((json_int_t)(ev->now - d->started_ms)));
+  char *line = json_dumps(o, JSON_COMPACT);
+  prosed_log_level lvl = ev->type == PROSE_NODE_EV_ERROR ? PROSED_LOG_WARN : PROSED_LOG_INFO;
+  if (ev->type == PROSE_NODE_EV_CALL_STATE || ev->type == PROSE_NODE_EV_FLOOR) lvl = PROSED_LOG_DEBUG;
+  if (line) dlog(d, lvl, "%s %s", event_name(ev->type), line);
+  free(line);
+  if (d->ctl) prosed_ctl_emit(d->ctl, event_name(ev->type), o);
+  json_decref(o);
+}
+
+/* ---- control socket commands ------------------------------------------------ */
+
+static json_t *addr_json(const prose_node_addr *a) {
+  char text[64] = "";
+  if (a->family == PROSE_DISC_AF_IPV4)
+    inet_ntop(AF_INET, a->ip, text, sizeof text);
+  else if (a->family == PROSE_DISC_AF_IPV6)
+    inet_ntop(AF_INET6, a->ip, text, sizeof text);
+  return json_string(text);
+}
+
+static json_t *calls_json(const prosed_daemon *d) {
+  json_t *arr = json_array();
+  prose_node_call_info ci;
+  for (size_t i = 0; prose_node_call_at(d->node, i, &ci); i++) {
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string(ci.private_call ? "private" : "group"));
+    set_str(o, "group", ci.group);
+    set_str(o, "peer", ci.peer);
+    set_str(o, "id", ci.private_call ? ci.peer : ci.group);
+    set_str(o, "state", ci.call_state);
+    set_str(o, "floor", ci.floor_state);
+    set_str(o, "talker", ci.talker);
+    json_object_set_new(o, "active", json_boolean(ci.active));
+    json_object_set_new(o, "may_send_media", json_boolean(ci.may_send_media));
+    json_array_append_new(arr, o);
+  }
+  return arr;
+}
+
+static json_t *peers_json(const prosed_daemon *d) {
+  json_t *arr = json_array();
+  const prose_disc *disc = prose_node_discovery(d->node);
+  size_t it = 0;
+  const prose_disc_peer *p;
+  uint64_t now = uv_now(d->loop);
+  while ((p = prose_disc_next_peer(disc, &it)) != NULL) {
+    json_t *o = json_object();
+    prose_node_addr a;
+    memset(&a, 0, sizeof a);
+    a.family = p->ann.has_ipv4 ? PROSE_DISC_AF_IPV4 : PROSE_DISC_AF_IPV6;
+    memcpy(a.ip, p->ann.has_ipv4 ? p->ann.ipv4 : p->ann.ipv6, p->ann.has_ipv4 ? 4 : 16);
+    set_str(o, "uri", p->ann.mcptt_id);
+    set_str(o, "kms", p->ann.kms_uri);
+    json_object_set_new(o, "address", addr_json(&a));
+    json_object_set_new(o, "call_port", json_integer(p->ann.call_port));
+    json_object_set_new(o, "key_period", json_integer(p->ann.period_no));
+    json_object_set_new(o, "seen_ms_ago",
+                        json_integer((json_int_t)(now > p->last_seen_ms ? now - p->last_seen_ms : 0)));
+    json_array_append_new(arr, o);
+  }
+  return arr;
+}
+
+static json_t *counters_json(const prosed_daemon *d) {
+  const prose_node_counters *c = prose_node_get_counters(d->node);
+  json_t *o = json_object();
+#define CTR(name) json_object_set_new(o, #name, json_integer((json_int_t)c->name))
+  CTR(rx_dgrams);
+  CTR(tx_dgrams);
+  CTR(tx_failed);
+  CTR(rx_bad_sock);
+  CTR(call_rx_errors);
+  CTR(floor_rx_errors);
+  CTR(app_rx);
+  CTR(app_dropped_no_floor);
+  CTR(app_dropped_no_call);
+  CTR(app_dropped_bad);
+  CTR(media_tx);
+  CTR(media_rx);
+  CTR(media_to_app);
+  CTR(key_mgmt_failed);
+  CTR(no_gmk);
+#undef CTR
+  json_t *m = json_object();
+#define MCTR(name) json_object_set_new(m, #name, json_integer((json_int_t)c->media.name))
+  MCTR(drop_malformed);
+  MCTR(drop_unknown_mki);
+  MCTR(drop_no_key);
+  MCTR(drop_auth);
+  MCTR(drop_replay);
+#undef MCTR
+  json_object_set_new(o, "media_drops", m);
+  json_object_set_new(o, "socket_rx_errors", json_integer((json_int_t)d->rx_errors));
+  return o;
+}
+
+static int keys_list_cb(void *ud, const prose_store_item *it) {
+  json_t *arr = ud;
+  if (it->kind != PROSE_ITEM_KEYSET && it->kind != PROSE_ITEM_GMK && it->kind != PROSE_ITEM_KMS)
+    return 0;
+  json_t *o = json_object();
+  char id[16];
+  set_str(o, "kind", prose_store_item_kind_name(it->kind));
+  set_str(o, "state", prose_store_state_name(it->state));
+  set_str(o, "uri", it->uri);
+  set_str(o, "group", it->group_id && *it->group_id ? it->group_id : NULL);
+  if (it->kind == PROSE_ITEM_KEYSET) json_object_set_new(o, "period", json_integer((json_int_t)it->period_no));
+  if (it->kind == PROSE_ITEM_GMK) {
+    snprintf(id, sizeof id, "%08x", it->key_id);
+    set_str(o, "gmk_id", id);
+  }
+  json_array_append_new(arr, o);
+  return 0;
+}
+
+static int ctl_handle(void *ud, const prosed_ctl_req *req, json_t **result, char *msg,
+                      size_t msglen) {
+  prosed_daemon *d = ud;
+  uint64_t now = uv_now(d->loop);
+  int rc = 0;
+  (void)msg;
+  (void)msglen;
+  switch (req->cmd) {
+    case PROSED_CTL_STATUS: {
+      json_t *o = json_object();
+      set_str(o, "uri", d->cfg.identity.uri);
+      set_str(o, "kms", d->ns.kms_uri);
+      json_object_set_new(o, "uptime_ms", json_integer((json_int_t)(now - d->started_ms)));
+      json_object_set_new(o, "peers", json_integer((json_int_t)prose_disc_peer_count(
+                                          prose_node_discovery(d->node))));
+      json_object_set_new(o, "calls", calls_json(d));
+      *result = o;
+      break;
+    }
+    case PROSED_CTL_PEERS:
+      *result = json_pack("{s:o}", "peers", peers_json(d));
+      break;
+    case PROSED_CTL_GROUPS: {
+      json_t *arr = json_array();
+      for (size_t i = 0; i < d->ns.n_groups; i++) {
+        json_t *o = json_object();
+        set_str(o, "id", d->ns.groups[i].id);
+        json_object_set_new(o, "address", addr_json(&d->ns.groups[i].mcast));
+        json_object_set_new(o, "media_port", json_integer(d->ns.groups[i].media_port));
+        json_object_set_new(o, "floor_port", json_integer(d->ns.groups[i].floor_port));
+        json_object_set_new(o, "app_port", json_integer(d->ns.groups[i].app_port));
+        json_array_append_new(arr, o);
+      }
+      *result = json_pack("{s:o}", "groups", arr);
+      break;
+    }
+    case PROSED_CTL_CALLS:
+      *result = json_pack("{s:o}", "calls", calls_json(d));
+      break;
+    case PROSED_CTL_KEYS: {
+      json_t *arr = json_array();
+      rc = prose_store_list(d->store, wall_ntp(d, now), keys_list_cb, arr);
+      if (rc) json_decref(arr);
+      else *result = json_pack("{s:o}", "keys", arr);
+      break;
+    }
+    case PROSED_CTL_COUNTERS:
+      *result = counters_json(d);
+      break;
+    case PROSED_CTL_CALL_GROUP: {
+      static const prose_monp_call_type types[] = {
+          [PROSED_CALL_BASIC] = PROSE_MONP_CALL_BASIC_GROUP,
+          [PROSED_CALL_EMERGENCY] = PROSE_MONP_CALL_EMERGENCY_GROUP,
+          [PROSED_CALL_IMMINENT_PERIL] = PROSE_MONP_CALL_IMMINENT_PERIL_GROUP,
+          [PROSED_CALL_BROADCAST] = PROSE_MONP_CALL_BROADCAST_GROUP};
+      rc = prose_node_call_group(d->node, now, req->group, types[req->type]);
+      break;
+    }
+    case PROSED_CTL_CALL_PRIVATE: {
+      bool manual = req->commencement < 0 ? d->cfg.call.commencement == PROSED_COMMENCE_MANUAL
+                                          : req->commencement == PROSED_COMMENCE_MANUAL;
+      rc = prose_node_call_private(d->node, now, req->uri, manual, req->emergency);
+      break;
+    }
+    case PROSED_CTL_PTT_PRESS:
+      rc = prose_node_ptt_press(d->node, now, req->group, req->priority);
+      break;
+    case PROSED_CTL_PTT_RELEASE:
+      rc = prose_node_ptt_release(d->node, now, req->group);
+      break;
+    case PROSED_CTL_ACCEPT:
+      rc = prose_node_accept(d->node, now);
+      break;
+    case PROSED_CTL_REJECT:
+      rc = prose_node_reject(d->node, now);
+      break;
+    case PROSED_CTL_HANGUP:
+      rc = prose_node_hangup(d->node, now);
+      break;
+    case PROSED_CTL_N_CMDS:
+      rc = PROSE_EINVAL;
+      break;
+  }
+  rearm(d);
+  return rc;
+}
+
+static void ctl_log(void *ud, prosed_log_level level, const char *msg) {
+  dlog(ud, level, "control: %s", msg);
+}
+
+/* ---- signals and teardown ------------------------------------------------ */
+
+static void on_closed(uv_handle_t *h) {
+  prosed_daemon *d = h->data;
+  if (h->type == UV_UDP) d = ((dsock *)h->data)->d;
+  if (--d->open_handles == 0) {
+    prose_wipe(d->rxbuf, sizeof d->rxbuf);
+    free(d);
+  }
+}
+
+static void ctl_closed(void *arg) { (void)arg; }
+
+void prosed_daemon_stop(prosed_daemon *d) {
+  if (d->stopping) return;
+  d->stopping = true;
+  dlog(d, PROSED_LOG_INFO, "stopping");
+  uv_update_time(d->loop);
+  /* The node says goodbye (a TTL-0 announcement, releases) while the
+   * sockets are still open, then wipes its keys. */
+  if (d->node) prose_node_free(d->node, uv_now(d->loop));
+  d->node = NULL;
+  prose_keyring_free(d->kr);
+  d->kr = NULL;
+  prose_store_close(d->store);
+  d->store = NULL;
+  if (d->ctl) prosed_ctl_close(d->ctl, ctl_closed, NULL);
+  d->ctl = NULL;
+  for (size_t i = 0; i < d->n_socks; i++)
+    if (d->socks[i].open) uv_close((uv_handle_t *)&d->socks[i].h, on_closed);
+  uv_close((uv_handle_t *)&d->timer, on_closed);
+  uv_close((uv_handle_t *)&d->sig_term, on_closed);
+  uv_close((uv_handle_t *)&d->sig_int, on_closed);
+  uv_close((uv_handle_t *)&d->sig_hup, on_closed);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  prosed_daemon *d = s->data;
+  if (signum != SIGHUP) {
+    prosed_daemon_stop(d);
+    return;
+  }
+  /* SIGHUP: load key sets imported since start (a new key period, a rekey
+   * bundle). GMKs are read from the store when a call starts or rekeys. */
+  prose_diag diag;
+  prose_diag_clear(&diag);
+  uv_update_time(d->loop);
+  int rc = prose_store_load_keyring(d->store, d->kr, wall_ntp(d, uv_now(d->loop)), &diag);
+  if (rc)
+    dlog(d, PROSED_LOG_WARN, "reload: %s (%s)", diag.msg[0] ? diag.msg : prose_strerror(rc),
+         prose_err_name(rc));
+  else
+    dlog(d, PROSED_LOG_INFO, "reloaded keys");
+}
+
+/* ---- start ----------------------------------------------------------------- */
+
+static int open_keys(prosed_daemon *d) {
+  prose_store_settings ss;
+  prose_diag diag;
+  char *pass = NULL;
+  size_t pass_len = 0;
+  int rc;
+  prose_store_settings_default(&ss);
+  prose_diag_clear(&diag);
+  if (d->cfg.identity.passphrase_file[0]) {
+    FILE *f = fopen(d->cfg.identity.passphrase_file, "r");
+    char line[1024];
+    if (!f || !fgets(line, sizeof line, f)) {
+      if (f) fclose(f);
+      snprintf(d->err, sizeof d->err, "%s: cannot read the passphrase",
+               d->cfg.identity.passphrase_file);
+      return PROSE_ECONFIG;
+    }
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    pass_len = strlen(line);
+    pass = malloc(pass_len + 1);
+    if (pass) memcpy(pass, line, pass_len + 1);
+    prose_wipe(line, sizeof line);
+    if (!pass) return PROSE_ENOMEM;
+    ss.passphrase = pass;
+    ss.passphrase_len = pass_len;
+  }
+  rc = prose_store_open(&d->store, d->cfg.identity.store, &ss, &diag);
+  if (pass) prose_free_secret(pass, pass_len + 1);
+  if (rc) {
+    snprintf(d->err, sizeof d->err, "store %s: %s (%s)", d->cfg.identity.store,
+             diag.msg[0] ? diag.msg : prose_strerror(rc), prose_err_name(rc));
+    return rc;
+  }
+  if (!d->cfg.identity.kms_uri[0]) {
+    rc = prose_store_list(d->store, 0, only_kms_cb, d->cfg.identity.kms_uri);
+    if (rc || !d->cfg.identity.kms_uri[0]) {
+      snprintf(d->err, sizeof d->err,
+               "store %s: %s; set [identity] kms_uri", d->cfg.identity.store,
+               rc ? "holds several KMS certificates" : "holds no KMS certificate");
+      return PROSE_ECONFIG;
+    }
+  }
+  rc = prose_keyring_new(&d->kr, d->cfg.identity.uri, NULL);
+  if (!rc) rc = prose_store_load_keyring(d->store, d->kr, wall_ntp(d, 0), &diag);
+  if (rc)
+    snprintf(d->err, sizeof d->err, "keys of %s: %s (%s)", d->cfg.identity.uri,
+             diag.msg[0] ? diag.msg : prose_strerror(rc), prose_err_name(rc));
+  return rc;
+}
+
+int prosed_daemon_start(uv_loop_t *loop, const prosed_config *cfg, prosed_daemon **out, char *err,
+                        size_t errlen) {
+  prosed_daemon *d = calloc(1, sizeof *d);
+  if (!d) return PROSE_ENOMEM;
+  d->loop = loop;
+  d->cfg = *cfg;
+  d->started_ms = uv_now(loop);
+  int rc = open_keys(d);
+  if (!rc) {
+    map_settings(d);
+    d->ns.store = d->store;
+    d->ns.keyring = d->kr;
+    d->ns.rng = prose_rng_system();
+  }
+  /* Handles first (they must be closed even if a later step fails). */
+  uv_timer_init(loop, &d->timer);
+  d->timer.data = d;
+  uv_signal_init(loop, &d->sig_term);
+  uv_signal_init(loop, &d->sig_int);
+  uv_signal_init(loop, &d->sig_hup);
+  d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+  d->open_handles += 4;
+  if (!rc) {
+    sock_ctx sc = {d, 0};
+    prose_node_sockets(&d->ns, sock_fn, &sc);
+    rc = sc.rc;
+    if (rc && !d->err[0]) snprintf(d->err, sizeof d->err, "sockets: %s", prose_strerror(rc));
+  }
+  if (!rc) {
+    prose_node_callbacks cb = {node_send_cb, node_event_cb, wall_ntp};
+    rc = prose_node_new(&d->node, &d->ns, &cb, d, uv_now(loop));
+    if (rc) snprintf(d->err, sizeof d->err, "node: %s (%s)", prose_strerror(rc), prose_err_name(rc));
+  }
+  if (!rc && d->cfg.control.socket[0]) {
+    prosed_ctl_settings cs;
+    prosed_ctl_settings_default(&cs);
+    cs.path = d->cfg.control.socket;
+    cs.max_clients = d->cfg.control.max_clients;
+    prosed_ctl_ops ops = {ctl_handle, ctl_log};
+    rc = prosed_ctl_start(loop, &cs, &ops, d, &d->ctl, d->err, sizeof d->err);
+  }
+  if (rc) {
+    if (err) snprintf(err, errlen, "%s", d->err[0] ? d->err : prose_strerror(rc));
+    prosed_daemon_stop(d);
+    return rc;
+  }
+  uv_timer_start(&d->timer, on_timer, 0, 0);
+  uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+  uv_signal_start(&d->sig_int, on_signal, SIGINT);
+  uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
+  dlog(d, PROSED_LOG_INFO, "running: %zu sockets, %zu groups, control %s", d->n_socks,
+       d->ns.n_groups, d->cfg.control.socket[0] ? d->cfg.control.socket : "off");
+  *out = d;
+  return 0;
+}
