@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libssl-dev libuv1-dev libsrtp2-dev libcriterion-dev
-      libsqlite3-dev libxml2-dev libjansson-dev libinih-dev python3
+      libsqlite3-dev libxml2-dev libjansson-dev python3
       libavahi-client-dev)
 # Extra tooling for CI: clang for the fuzz targets, tshark as an independent
 # decoder of our floor-control packets, and
