@@ -22,7 +22,7 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	@$(BUILD)/prosed/prose crypto selftest
+	@$(BUILD)/prosed/prose demo
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

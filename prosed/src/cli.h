@@ -9,5 +9,7 @@ int prose_cli_bundle(int argc, char **argv);
 int prose_cli_store(int argc, char **argv);
 int prose_cli_mikey(int argc, char **argv);
 int prose_cli_ctl(int argc, char **argv);
+int prose_cli_demo(int argc, char **argv);
+int prose_cli_sim(int argc, char **argv); /* built with the simulator (PROSE_HAVE_SIM) */
 
 #endif

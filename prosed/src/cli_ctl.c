@@ -6,27 +6,23 @@
  * or could not be reached, 2 for a usage error.
  *
  * This is a tool, not the daemon: it uses a plain blocking socket with poll
- * for the reply timeout, and may read the clock.
+ * for the reply timeout (ctl_client.c, shared with `prose demo`), and may
+ * read the clock.
  */
-#include <errno.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cli_opts.h"
 #include "config.h"
+#include "ctl_client.h"
 #include "prose/err.h"
 #include "prose/util.h"
 
 #define PROG "prose ctl"
 #define DEFAULT_SOCKET "/run/prose/prosed.sock"
-#define REPLY_MAX (16u << 20) /* octets of one reply line */
 
 static void usage(FILE *f) {
   fputs(
@@ -169,101 +165,6 @@ static int build_args(const ctl_form *f, const cli_opt *opts, size_t n_opts, con
 }
 
 /* ------------------------------------------------------------------------ */
-/* Talking to the daemon                                                     */
-/* ------------------------------------------------------------------------ */
-
-typedef struct rbuf {
-  char *data;
-  size_t len, cap;
-} rbuf;
-
-static int ctl_connect(const char *path) {
-  struct sockaddr_un sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sun_family = AF_UNIX;
-  if (strlen(path) >= sizeof sa.sun_path) {
-    fprintf(stderr, PROG ": %s: socket path too long\n", path);
-    return -1;
-  }
-  memcpy(sa.sun_path, path, strlen(path) + 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    fprintf(stderr, PROG ": socket: %s\n", strerror(errno));
-    return -1;
-  }
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-    fprintf(stderr, PROG ": cannot connect to %s: %s (is prosed running?)\n", path,
-            strerror(errno));
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-static int send_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      fprintf(stderr, PROG ": send: %s\n", strerror(errno));
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
-/* Read the next line (NUL-terminated in place, without its newline) into
- * *line. timeout_ms < 0 waits for ever. Returns 0, or -1 after printing why. */
-static int read_line(int fd, rbuf *b, int timeout_ms, char **line, size_t *consumed) {
-  for (;;) {
-    char *nl = b->len ? memchr(b->data, '\n', b->len) : NULL;
-    if (nl) {
-      *nl = '\0';
-      *line = b->data;
-      *consumed = (size_t)(nl - b->data) + 1;
-      return 0;
-    }
-    if (b->len == REPLY_MAX) {
-      fprintf(stderr, PROG ": reply longer than %u octets\n", REPLY_MAX);
-      return -1;
-    }
-    if (b->cap - b->len < 4096) {
-      size_t cap = b->cap ? b->cap * 2 : 65536;
-      if (cap > REPLY_MAX) cap = REPLY_MAX;
-      char *d = realloc(b->data, cap);
-      if (!d) {
-        fprintf(stderr, PROG ": out of memory\n");
-        return -1;
-      }
-      b->data = d;
-      b->cap = cap;
-    }
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int r = poll(&p, 1, timeout_ms);
-    if (r < 0 && errno == EINTR) continue;
-    if (r == 0) {
-      fprintf(stderr, PROG ": no reply from the daemon within %d ms\n", timeout_ms);
-      return -1;
-    }
-    ssize_t n = r < 0 ? -1 : recv(fd, b->data + b->len, b->cap - b->len, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      fprintf(stderr, PROG ": the daemon closed the connection%s%s\n", n < 0 ? ": " : "",
-              n < 0 ? strerror(errno) : "");
-      return -1;
-    }
-    b->len += (size_t)n;
-  }
-}
-
-static void rbuf_consume(rbuf *b, size_t n) {
-  memmove(b->data, b->data + n, b->len - n);
-  b->len -= n;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Printing for people                                                       */
 /* ------------------------------------------------------------------------ */
 
@@ -363,8 +264,7 @@ static void print_event(const json_t *ev) {
 /* ------------------------------------------------------------------------ */
 
 typedef struct session {
-  int fd;
-  rbuf in;
+  ctl_client c;
   bool json;
   int timeout_ms;
 } session;
@@ -372,59 +272,38 @@ typedef struct session {
 /* Send the request and handle its reply. Returns the exit status. quiet:
  * print nothing for a successful reply (events prints only events). */
 static int exchange(session *s, const char *cmd, json_t *args, bool quiet) {
-  json_t *req = json_pack("{s:i,s:s,s:O}", "id", 1, "cmd", cmd, "args", args);
-  char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
-  json_decref(req);
-  if (!text) {
-    fprintf(stderr, PROG ": out of memory\n");
+  char err[512];
+  json_t *r = NULL;
+  char *line = NULL;
+  if (ctl_client_request(&s->c, cmd, args, s->timeout_ms, &r, &line, err, sizeof err)) {
+    fprintf(stderr, PROG ": %s\n", err);
     return 1;
   }
-  /* The request is one line: its NUL becomes the newline. */
-  size_t n = strlen(text);
-  text[n] = '\n';
-  int rc = send_all(s->fd, text, n + 1) ? 1 : 0;
-  free(text);
-  if (rc) return 1;
-  for (;;) {
-    char *line;
-    size_t used;
-    if (read_line(s->fd, &s->in, s->timeout_ms, &line, &used)) return 1;
-    json_error_t e;
-    json_t *r = json_loads(line, 0, &e);
-    if (!r || !json_is_object(r)) {
-      fprintf(stderr, PROG ": the daemon sent malformed JSON: %s\n", e.text);
-      json_decref(r);
-      return 1;
-    }
-    /* Replies have an "ok"; skip anything else (an event). */
-    json_t *ok = json_object_get(r, "ok");
-    if (!json_is_boolean(ok)) {
-      json_decref(r);
-      rbuf_consume(&s->in, used);
-      continue;
-    }
-    int status = json_is_true(ok) ? 0 : 1;
-    if (s->json && !(quiet && status == 0)) puts(line);
-    if (status == 0) {
-      if (!s->json && !quiet) print_result(json_object_get(r, "result"));
-    } else {
-      /* Also with --json: every failure is explained in one line on stderr. */
-      json_t *err = json_object_get(r, "error");
-      fprintf(stderr, PROG ": %s: %s\n", json_string_value(json_object_get(err, "code")),
-              json_string_value(json_object_get(err, "message")));
-    }
-    json_decref(r);
-    rbuf_consume(&s->in, used);
-    return status;
+  int status = json_is_true(json_object_get(r, "ok")) ? 0 : 1;
+  if (s->json && !(quiet && status == 0)) puts(line);
+  if (status == 0) {
+    if (!s->json && !quiet) print_result(json_object_get(r, "result"));
+  } else {
+    /* Also with --json: every failure is explained in one line on stderr. */
+    json_t *e = json_object_get(r, "error");
+    fprintf(stderr, PROG ": %s: %s\n", json_string_value(json_object_get(e, "code")),
+            json_string_value(json_object_get(e, "message")));
   }
+  json_decref(r);
+  free(line);
+  return status;
 }
 
 /* After a successful subscribe: print events until `count` (0: for ever). */
 static int stream_events(session *s, json_int_t count) {
+  char err[512];
   for (json_int_t seen = 0; count == 0 || seen < count;) {
     char *line;
     size_t used;
-    if (read_line(s->fd, &s->in, -1, &line, &used)) return 1;
+    if (ctl_client_read_line(&s->c, -1, &line, &used, err, sizeof err)) {
+      fprintf(stderr, PROG ": %s\n", err);
+      return 1;
+    }
     json_t *ev = json_loads(line, 0, NULL);
     if (ev && json_is_string(json_object_get(ev, "event"))) {
       if (s->json)
@@ -435,7 +314,7 @@ static int stream_events(session *s, json_int_t count) {
       seen++;
     }
     json_decref(ev);
-    rbuf_consume(&s->in, used);
+    ctl_client_consume(&s->c, used);
   }
   return 0;
 }
@@ -506,16 +385,17 @@ static int run(const ctl_form *f, json_t *args, const char *sock, const char *co
                int timeout_ms, json_int_t count) {
   prosed_config *cfg = malloc(sizeof *cfg);
   const char *path = cfg ? socket_path(sock, conf, cfg) : NULL;
-  session s = {.fd = -1, .json = json, .timeout_ms = timeout_ms};
+  session s = {.c = {.fd = -1}, .json = json, .timeout_ms = timeout_ms};
   int status = 1;
-  if (path) s.fd = ctl_connect(path);
-  if (s.fd >= 0) {
+  char err[512];
+  if (path && ctl_client_connect(&s.c, path, err, sizeof err) != 0)
+    fprintf(stderr, PROG ": %s\n", err);
+  if (s.c.fd >= 0) {
     bool events = strcmp(f->cmd, "subscribe") == 0;
     status = exchange(&s, f->cmd, args, events);
     if (status == 0 && events) status = stream_events(&s, count);
-    close(s.fd);
   }
-  free(s.in.data);
+  ctl_client_close(&s.c);
   free(cfg);
   return status;
 }

@@ -125,7 +125,7 @@ static const choice log_levels[] = {{"error", PROSED_LOG_ERROR},
  */
 static const key_def keys[] = {
     STR(SEC_IDENTITY, "uri", K_URI, identity.uri, NULL, F_REQUIRED),
-    STR(SEC_IDENTITY, "kms_uri", K_URI, identity.kms_uri, NULL, 0),
+    STR(SEC_IDENTITY, "kms_uri", K_NAME, identity.kms_uri, NULL, 0),
     STR(SEC_IDENTITY, "store", K_PATH, identity.store, NULL, F_REQUIRED),
     STR(SEC_IDENTITY, "passphrase_file", K_PATH, identity.passphrase_file, NULL, 0),
 

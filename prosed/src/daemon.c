@@ -25,6 +25,7 @@
 #include "daemon.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -69,6 +70,10 @@ struct prosed_daemon {
   bool stopping;
   uint64_t started_ms;
   uint64_t rx_errors;
+  /* IPv4 address of the multicast interface as text ("" = the kernel's
+   * choice): [network] interface as given, or the address of the named
+   * interface. */
+  char iface[INET6_ADDRSTRLEN];
   char err[2048];
   /* Receive buffer: 16-octet aligned (the media layer wants 4). */
   _Alignas(16) uint8_t rxbuf[DAEMON_RECV_BUF];
@@ -267,9 +272,7 @@ static int open_sock(prosed_daemon *d, prose_node_sock kind, uint16_t port,
              uv_strerror(rc));
     return PROSE_EIO;
   }
-  const char *iface = d->cfg.network.interface_addr.family == PROSED_AF_INET
-                          ? d->cfg.network.interface_addr.text
-                          : NULL;
+  const char *iface = d->iface[0] ? d->iface : NULL;
   if (mcast) {
     char group[64];
     inet_ntop(AF_INET, mcast->ip, group, sizeof group);
@@ -292,6 +295,41 @@ static int open_sock(prosed_daemon *d, prose_node_sock kind, uint16_t port,
   }
   rc = uv_udp_recv_start(&s->h, on_alloc, on_recv);
   return rc ? PROSE_EIO : 0;
+}
+
+/* libuv names the multicast interface by its IPv4 address. A configured
+ * interface name is turned into the first IPv4 address the interface has:
+ * ignoring the name instead would let multicast follow the default route,
+ * off the machine in the root namespace (docs/config.md). */
+static int resolve_iface(prosed_daemon *d) {
+  const prosed_config *c = &d->cfg;
+  d->iface[0] = '\0';
+  if (c->network.interface_addr.family == PROSED_AF_INET) {
+    snprintf(d->iface, sizeof d->iface, "%s", c->network.interface_addr.text);
+    return 0;
+  }
+  if (!c->network.interface_name[0]) return 0;
+  struct ifaddrs *all = NULL;
+  if (getifaddrs(&all) != 0) {
+    snprintf(d->err, sizeof d->err, "interface %s: cannot list interfaces",
+             c->network.interface_name);
+    return PROSE_EIO;
+  }
+  for (const struct ifaddrs *i = all; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+        strcmp(i->ifa_name, c->network.interface_name) != 0)
+      continue;
+    const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+    inet_ntop(AF_INET, &in->sin_addr, d->iface, sizeof d->iface);
+    break;
+  }
+  freeifaddrs(all);
+  if (!d->iface[0]) {
+    snprintf(d->err, sizeof d->err, "interface %s: no such interface with an IPv4 address",
+             c->network.interface_name);
+    return PROSE_ECONFIG;
+  }
+  return 0;
 }
 
 typedef struct sock_ctx {
@@ -522,7 +560,10 @@ static json_t *counters_json(const prosed_daemon *d) {
   CTR(tx_dgrams);
   CTR(tx_failed);
   CTR(rx_bad_sock);
+  CTR(rx_own);
+  CTR(rx_no_call);
   CTR(call_rx_errors);
+  CTR(call_tx_no_peer);
   CTR(floor_rx_errors);
   CTR(app_rx);
   CTR(app_dropped_no_floor);
@@ -543,6 +584,38 @@ static json_t *counters_json(const prosed_daemon *d) {
   MCTR(drop_replay);
 #undef MCTR
   json_object_set_new(o, "media_drops", m);
+  /* Discovery's rejections per reason: garbage and replays on the
+   * discovery port show up here and nowhere else. */
+  const prose_disc_stats *ds = prose_disc_get_stats(prose_node_discovery(d->node));
+  json_t *dj = json_object();
+#define DCTR(name) json_object_set_new(dj, #name, json_integer((json_int_t)ds->name))
+  DCTR(rx);
+  DCTR(accepted);
+  DCTR(own);
+  DCTR(rej_malformed);
+  DCTR(rej_unknown_kms);
+  DCTR(rej_period);
+  DCTR(rej_time);
+  DCTR(rej_sig);
+  DCTR(rej_replay);
+  DCTR(src_mismatch);
+#undef DCTR
+  json_object_set_new(o, "discovery", dj);
+  /* The control socket's own refusals (bad requests, too many clients,
+   * overlong lines, clients too slow to read). */
+  if (d->ctl) {
+    prosed_ctl_stats cs;
+    prosed_ctl_get_stats(d->ctl, &cs);
+    json_t *cj = json_object();
+    json_object_set_new(cj, "accepted", json_integer((json_int_t)cs.accepted));
+    json_object_set_new(cj, "refused", json_integer((json_int_t)cs.refused));
+    json_object_set_new(cj, "requests", json_integer((json_int_t)cs.requests));
+    json_object_set_new(cj, "errors", json_integer((json_int_t)cs.errors));
+    json_object_set_new(cj, "overlong", json_integer((json_int_t)cs.overlong));
+    json_object_set_new(cj, "dropped_slow", json_integer((json_int_t)cs.dropped_slow));
+    json_object_set_new(cj, "clients", json_integer((json_int_t)cs.clients));
+    json_object_set_new(o, "control", cj);
+  }
   json_object_set_new(o, "socket_rx_errors", json_integer((json_int_t)d->rx_errors));
   return o;
 }
@@ -787,6 +860,7 @@ int prosed_daemon_start(uv_loop_t *loop, const prosed_config *cfg, prosed_daemon
   uv_signal_init(loop, &d->sig_hup);
   d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
   d->open_handles += 4;
+  if (!rc) rc = resolve_iface(d);
   if (!rc) {
     sock_ctx sc = {d, 0};
     prose_node_sockets(&d->ns, sock_fn, &sc);

@@ -17,6 +17,10 @@ static void usage(FILE *f) {
         "  mikey    decode and verify a MIKEY-SAKKE I_MESSAGE\n"
         "  crypto   ECCSI / SAKKE / UID primitives on hex, and the known-answer self-test\n"
         "  ctl      talk to a running prosed: status, calls, push-to-talk, events\n"
+        "  demo     see it work: four prosed, a secure group call and a private call, checked\n"
+#ifdef PROSE_HAVE_SIM
+        "  sim      the network simulator: many nodes in virtual time, scenarios, KPIs\n"
+#endif
         "\n"
         "Run 'prose COMMAND --help' for the options of a command.\n",
         f);
@@ -36,7 +40,11 @@ int main(int argc, char **argv) {
     int (*fn)(int argc, char **argv);
   } cmds[] = {{"crypto", prose_cli_crypto}, {"kms", prose_cli_kms},     {"gms", prose_cli_gms},
               {"bundle", prose_cli_bundle}, {"store", prose_cli_store}, {"mikey", prose_cli_mikey},
-              {"ctl", prose_cli_ctl}};
+              {"ctl", prose_cli_ctl},       {"demo", prose_cli_demo},
+#ifdef PROSE_HAVE_SIM
+              {"sim", prose_cli_sim},
+#endif
+  };
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
   fprintf(stderr, "prose: unknown command '%s'\n", argv[1]);
