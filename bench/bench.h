@@ -13,5 +13,7 @@ double bench_run(const char *name, void (*fn)(void *ctx), void *ctx, int rounds,
 
 int bench_crypto(int argc, char **argv);
 int bench_media(int argc, char **argv);
+int bench_node(int argc, char **argv); /* built when the node is (PROSE_BENCH_NODE) */
+int bench_sim(int argc, char **argv);  /* built with the simulator (PROSE_BENCH_SIM) */
 
 #endif

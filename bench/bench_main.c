@@ -1,7 +1,11 @@
 /*
  * prose-bench: benchmarks, reported as medians. Never run as tests.
  *   prose-bench crypto   ECCSI, SAKKE, I_MESSAGE
- *   prose-bench media    SRTP/SRTCP contexts against raw libsrtp2
+ *   prose-bench media    SRTP/SRTCP contexts against raw libsrtp2, then the
+ *                        media path through the node (as `node`)
+ *   prose-bench node     the node's media send and receive paths against raw
+ *                        libsrtp2
+ *   prose-bench sim      the simulator: a 50..400-node group call in virtual time
  *   prose-bench all      everything
  */
 #include <stdio.h>
@@ -39,11 +43,29 @@ double bench_run(const char *name, void (*fn)(void *ctx), void *ctx, int rounds,
   return med;
 }
 
+/* The media context alone, then (when the node is built) the node's path
+ * around it, so one run shows both against raw libsrtp2. */
+static int media_all(int argc, char **argv) {
+  int rc = bench_media(argc, argv);
+#ifdef PROSE_BENCH_NODE
+  rc |= bench_node(argc, argv);
+#endif
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "all";
   if (strcmp(what, "crypto") == 0) return bench_crypto(argc - 1, argv + 1);
-  if (strcmp(what, "media") == 0) return bench_media(argc - 1, argv + 1);
-  if (strcmp(what, "all") == 0) return bench_crypto(argc - 1, argv + 1) | bench_media(argc - 1, argv + 1);
-  fprintf(stderr, "usage: prose-bench crypto|media|all\n");
+  if (strcmp(what, "media") == 0) return media_all(argc - 1, argv + 1);
+#ifdef PROSE_BENCH_NODE
+  if (strcmp(what, "node") == 0) return bench_node(argc - 1, argv + 1);
+#endif
+#ifdef PROSE_BENCH_SIM
+  if (strcmp(what, "sim") == 0) return bench_sim(argc - 1, argv + 1);
+  if (strcmp(what, "all") == 0)
+    return bench_crypto(argc - 1, argv + 1) | media_all(argc - 1, argv + 1) | bench_sim(1, argv + 1);
+#endif
+  if (strcmp(what, "all") == 0) return bench_crypto(argc - 1, argv + 1) | media_all(argc - 1, argv + 1);
+  fprintf(stderr, "usage: prose-bench crypto|media|node|sim|all\n");
   return 2;
 }
