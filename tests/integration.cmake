@@ -37,4 +37,23 @@ if(TARGET prosed AND TARGET prose)
                    "ip, nft, tshark and dumpcap")
   endif()
 
+  # Two daemons with [discovery] mode = avahi in network namespaces, each
+  # with its own mount namespace, D-Bus and avahi-daemon: root, iproute2,
+  # util-linux (unshare), dbus and avahi-daemon needed, and a prosed built
+  # with avahi-client. RUN_SERIAL: mDNS probing and announcing are timed,
+  # and a loaded machine stretches them.
+  find_program(PROSE_UNSHARE unshare PATHS /usr/bin /bin)
+  find_program(PROSE_DBUS_DAEMON dbus-daemon)
+  find_program(PROSE_AVAHI_DAEMON avahi-daemon PATHS /usr/sbin /sbin)
+  if(PROSE_HAVE_AVAHI AND PROSE_UID STREQUAL "0" AND PROSE_IP AND PROSE_UNSHARE
+     AND PROSE_DBUS_DAEMON AND PROSE_AVAHI_DAEMON)
+    add_test(NAME integ_avahi_daemon
+             COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/avahi_daemon.sh
+                     $<TARGET_FILE:prose> $<TARGET_FILE:prosed>)
+    set_tests_properties(integ_avahi_daemon PROPERTIES TIMEOUT 120 RUN_SERIAL TRUE
+                                                       SKIP_RETURN_CODE 77)
+  else()
+    message(STATUS "integ_avahi_daemon not registered: needs avahi-client at build time, "
+                   "root (uid ${PROSE_UID}), ip, unshare, dbus-daemon and avahi-daemon")
+  endif()
 endif()

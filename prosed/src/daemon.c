@@ -17,9 +17,18 @@
  * joined on the configured interface. Several daemons can then share one
  * host, each on its own 127.0.0.x address, as the demo does.
  *
+ * Discovery ([discovery] mode): `multicast` sends and receives the signed
+ * announcements on the discovery group; `avahi` publishes them as DNS-SD
+ * TXT records through avahi and feeds the browsed ones to the node's
+ * discovery engine (prose/discovery_avahi.h, over uv_avahi.h on this loop),
+ * and then no discovery socket is opened at all, so nothing of discovery is
+ * sent or heard by multicast; `both` does both. The avahi parts exist only
+ * when the build found avahi-client (PROSE_HAVE_AVAHI); without them an
+ * avahi mode refuses to start.
+ *
  * Teardown (libuv handle rules): stop sets `stopping`, lets the node leave,
- * closes the control socket and every handle; memory is freed in the last
- * close callback.
+ * frees the avahi backend, closes the control socket and every handle;
+ * memory is freed in the last close callback.
  */
 #define _DEFAULT_SOURCE /* struct ip_mreq / IP_MULTICAST_ALL in <netinet/in.h> */
 #include "daemon.h"
@@ -36,6 +45,10 @@
 #include <time.h>
 
 #include "ctl_server.h"
+#ifdef PROSE_HAVE_AVAHI
+#include "prose/discovery_avahi.h"
+#include "uv_avahi.h"
+#endif
 #include "prose/err.h"
 #include "prose/kdf.h"
 #include "prose/node.h"
@@ -74,6 +87,10 @@ struct prosed_daemon {
    * choice): [network] interface as given, or the address of the named
    * interface. */
   char iface[INET6_ADDRSTRLEN];
+#ifdef PROSE_HAVE_AVAHI
+  prosed_uv_avahi *uvav; /* the AvahiPoll over this loop (avahi modes) */
+  prose_disc_avahi *av;  /* DNS-SD publishing and browsing (avahi modes) */
+#endif
   char err[2048];
   /* Receive buffer: 16-octet aligned (the media layer wants 4). */
   _Alignas(16) uint8_t rxbuf[DAEMON_RECV_BUF];
@@ -123,6 +140,14 @@ static void on_timer(uv_timer_t *t) {
   uv_update_time(d->loop);
   prose_node_on_timeout(d->node, uv_now(d->loop));
   rearm(d);
+}
+
+static bool disc_multicast(const prosed_daemon *d) {
+  return (d->cfg.discovery.mode & PROSED_DISCOVERY_MULTICAST) != 0;
+}
+
+static bool disc_avahi(const prosed_daemon *d) {
+  return (d->cfg.discovery.mode & PROSED_DISCOVERY_AVAHI) != 0;
 }
 
 /* ---- addresses ---------------------------------------------------------- */
@@ -214,6 +239,15 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 static int node_send_cb(void *ud, prose_node_sock kind, uint16_t local_port,
                         const prose_node_addr *to, const uint8_t *bytes, size_t len) {
   prosed_daemon *d = ud;
+  if (kind == PROSE_SOCK_DISC) {
+    /* Every announcement (the leave at stop too) also becomes the TXT
+     * record; with avahi alone there is no discovery socket to send from. */
+    int av_rc = 0;
+#ifdef PROSE_HAVE_AVAHI
+    if (d->av) av_rc = prose_disc_avahi_publish(d->av, bytes, len);
+#endif
+    if (!disc_multicast(d)) return av_rc;
+  }
   dsock *s = find_sock(d, kind, local_port, false);
   struct sockaddr_storage ss;
   if (!s || to_sockaddr(to, to->port, &ss) != 0) return PROSE_EINVAL;
@@ -340,6 +374,9 @@ typedef struct sock_ctx {
 static void sock_fn(void *ud, prose_node_sock kind, uint16_t port, const prose_node_addr *mcast) {
   sock_ctx *c = ud;
   if (c->rc) return;
+  /* Without multicast discovery nothing is sent to or heard from the
+   * discovery group: avahi carries the announcements. */
+  if (kind == PROSE_SOCK_DISC && !disc_multicast(c->d)) return;
   /* A multicast listener also needs the unicast socket it sends from. */
   if (mcast && kind != PROSE_SOCK_APP) c->rc = open_sock(c->d, kind, port, NULL);
   if (!c->rc) c->rc = open_sock(c->d, kind, port, mcast);
@@ -616,6 +653,24 @@ static json_t *counters_json(const prosed_daemon *d) {
     json_object_set_new(cj, "clients", json_integer((json_int_t)cs.clients));
     json_object_set_new(o, "control", cj);
   }
+#ifdef PROSE_HAVE_AVAHI
+  if (d->av) {
+    const prose_disc_avahi_stats *as = prose_disc_avahi_get_stats(d->av);
+    json_t *aj = json_object();
+#define ACTR(name) json_object_set_new(aj, #name, json_integer((json_int_t)as->name))
+    ACTR(resolved);
+    ACTR(fed);
+    ACTR(accepted);
+    ACTR(duplicate);
+    ACTR(bad_txt);
+    ACTR(published);
+    ACTR(collisions);
+    ACTR(last_error);
+#undef ACTR
+    json_object_set_new(aj, "running", json_boolean(as->running));
+    json_object_set_new(o, "avahi", aj);
+  }
+#endif
   json_object_set_new(o, "socket_rx_errors", json_integer((json_int_t)d->rx_errors));
   return o;
 }
@@ -732,14 +787,23 @@ static void ctl_log(void *ud, prosed_log_level level, const char *msg) {
 
 /* ---- signals and teardown ------------------------------------------------ */
 
-static void on_closed(uv_handle_t *h) {
-  prosed_daemon *d = h->data;
-  if (h->type == UV_UDP) d = ((dsock *)h->data)->d;
+static void handle_done(prosed_daemon *d) {
   if (--d->open_handles == 0) {
     prose_wipe(d->rxbuf, sizeof d->rxbuf);
     free(d);
   }
 }
+
+static void on_closed(uv_handle_t *h) {
+  prosed_daemon *d = h->data;
+  if (h->type == UV_UDP) d = ((dsock *)h->data)->d;
+  handle_done(d);
+}
+
+#ifdef PROSE_HAVE_AVAHI
+/* The avahi adapter counts as one handle until all of its handles closed. */
+static void uvav_closed(void *arg) { handle_done(arg); }
+#endif
 
 static void ctl_closed(void *arg) { (void)arg; }
 
@@ -752,6 +816,18 @@ void prosed_daemon_stop(prosed_daemon *d) {
    * sockets are still open, then wipes its keys. */
   if (d->node) prose_node_free(d->node, uv_now(d->loop));
   d->node = NULL;
+#ifdef PROSE_HAVE_AVAHI
+  /* After the node (its leave announcement is published too), and the
+   * client before its poll: freeing the client withdraws the service and
+   * frees its watches and timeouts. The adapter closes what is left. */
+  prose_disc_avahi_free(d->av);
+  d->av = NULL;
+  if (d->uvav) {
+    d->open_handles++;
+    prosed_uv_avahi_close(d->uvav, uvav_closed, d);
+    d->uvav = NULL;
+  }
+#endif
   prose_keyring_free(d->kr);
   d->kr = NULL;
   prose_store_close(d->store);
@@ -838,6 +914,56 @@ static int open_keys(prosed_daemon *d) {
   return rc;
 }
 
+#ifdef PROSE_HAVE_AVAHI
+static uint64_t av_now_ms(void *ud) {
+  prosed_daemon *d = ud;
+  return uv_now(d->loop);
+}
+
+/* NTP 32.32 from the realtime clock, as prose_disc_recv wants it. */
+static uint64_t av_now_ntp(void *ud) {
+  (void)ud;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t frac = ((uint64_t)ts.tv_nsec << 32) / 1000000000u;
+  return (((uint64_t)ts.tv_sec + PROSE_NTP_UNIX_OFFSET) << 32) | frac;
+}
+
+/* A browsed announcement reached the engine: a new peer can move the
+ * engine's next deadline (its expiry), so the timer follows. */
+static void av_fed(void *ud, int rc) {
+  (void)rc;
+  rearm(ud);
+}
+#endif
+
+/* Connect to avahi on this loop and feed the node's discovery engine. A
+ * missing avahi daemon is no error: the backend waits for it. */
+static int start_avahi(prosed_daemon *d) {
+#ifdef PROSE_HAVE_AVAHI
+  d->uvav = prosed_uv_avahi_new(d->loop);
+  if (!d->uvav) return PROSE_ENOMEM;
+  prose_disc_avahi_settings as;
+  prose_disc_avahi_settings_default(&as);
+  as.now_ms = av_now_ms;
+  as.now_ntp = av_now_ntp;
+  as.clock_ud = d;
+  as.fed = av_fed;
+  int rc = prose_disc_avahi_new(&d->av, prosed_uv_avahi_poll(d->uvav),
+                                prose_node_discovery_mut(d->node), &as);
+  if (rc) {
+    d->av = NULL;
+    snprintf(d->err, sizeof d->err, "avahi: %s (%s)", prose_strerror(rc), prose_err_name(rc));
+  }
+  return rc;
+#else
+  snprintf(d->err, sizeof d->err,
+           "[discovery] mode %s: this prosed was built without avahi-client",
+           prosed_discovery_mode_name(d->cfg.discovery.mode));
+  return PROSE_ECONFIG;
+#endif
+}
+
 int prosed_daemon_start(uv_loop_t *loop, const prosed_config *cfg, prosed_daemon **out, char *err,
                         size_t errlen) {
   prosed_daemon *d = calloc(1, sizeof *d);
@@ -872,6 +998,7 @@ int prosed_daemon_start(uv_loop_t *loop, const prosed_config *cfg, prosed_daemon
     rc = prose_node_new(&d->node, &d->ns, &cb, d, uv_now(loop));
     if (rc) snprintf(d->err, sizeof d->err, "node: %s (%s)", prose_strerror(rc), prose_err_name(rc));
   }
+  if (!rc && disc_avahi(d)) rc = start_avahi(d);
   if (!rc && d->cfg.control.socket[0]) {
     prosed_ctl_settings cs;
     prosed_ctl_settings_default(&cs);
@@ -889,8 +1016,9 @@ int prosed_daemon_start(uv_loop_t *loop, const prosed_config *cfg, prosed_daemon
   uv_signal_start(&d->sig_term, on_signal, SIGTERM);
   uv_signal_start(&d->sig_int, on_signal, SIGINT);
   uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
-  dlog(d, PROSED_LOG_INFO, "running: %zu sockets, %zu groups, control %s", d->n_socks,
-       d->ns.n_groups, d->cfg.control.socket[0] ? d->cfg.control.socket : "off");
+  dlog(d, PROSED_LOG_INFO, "running: %zu sockets, %zu groups, discovery %s, control %s",
+       d->n_socks, d->ns.n_groups, prosed_discovery_mode_name(d->cfg.discovery.mode),
+       d->cfg.control.socket[0] ? d->cfg.control.socket : "off");
   *out = d;
   return 0;
 }

@@ -688,4 +688,6 @@ const prose_node_counters *prose_node_get_counters(const prose_node *n) {
 
 const prose_disc *prose_node_discovery(const prose_node *n) { return n ? n->disc : NULL; }
 
+prose_disc *prose_node_discovery_mut(prose_node *n) { return n ? n->disc : NULL; }
+
 const char *prose_node_uri(const prose_node *n) { return n ? n->uri : NULL; }

@@ -248,6 +248,11 @@ typedef struct prose_node_call_info {
 bool prose_node_call_at(const prose_node *n, size_t i, prose_node_call_info *out);
 const prose_node_counters *prose_node_get_counters(const prose_node *n);
 const prose_disc *prose_node_discovery(const prose_node *n);
+/* The same engine, writable: for a driver that feeds discovery from another
+ * transport, e.g. avahi (prose_disc_avahi_new). Same thread as the node, and
+ * never from inside a node callback. After feeding it, re-read
+ * prose_node_next_deadline: the engine's deadline is part of the node's. */
+prose_disc *prose_node_discovery_mut(prose_node *n);
 const char *prose_node_uri(const prose_node *n);
 
 /* The sockets the driver must open: calls fn once per (sock, port,
