@@ -32,6 +32,13 @@ if(TARGET prosed AND TARGET prose)
                      $<TARGET_FILE:prose> $<TARGET_FILE:prosed>)
     set_tests_properties(integ_netns_calls PROPERTIES TIMEOUT 240 PROCESSORS 2
                                                       SKIP_RETURN_CODE 77)
+    # The same with IPv6: two IPv6-only daemons and a dual-stack one, a
+    # group call on an IPv6 multicast group and a private call over IPv6.
+    add_test(NAME integ_netns_ipv6
+             COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/netns_ipv6.sh
+                     $<TARGET_FILE:prose> $<TARGET_FILE:prosed>)
+    set_tests_properties(integ_netns_ipv6 PROPERTIES TIMEOUT 240 PROCESSORS 2
+                                                     SKIP_RETURN_CODE 77)
   else()
     message(STATUS "integ_netns_calls not registered: needs root (uid ${PROSE_UID}), "
                    "ip, nft, tshark and dumpcap")

@@ -34,7 +34,9 @@
 #include "daemon.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -55,7 +57,7 @@
 #include "prose/store.h"
 #include "prose/util.h"
 
-#define DAEMON_MAX_SOCKS 96
+#define DAEMON_MAX_SOCKS 160
 #define DAEMON_RECV_BUF 65536
 
 typedef struct dsock {
@@ -63,6 +65,7 @@ typedef struct dsock {
   prosed_daemon *d;
   prose_node_sock kind;
   uint16_t port;
+  int family; /* AF_INET or AF_INET6 */
   bool mcast;
   bool open;
 } dsock;
@@ -87,6 +90,14 @@ struct prosed_daemon {
    * choice): [network] interface as given, or the address of the named
    * interface. */
   char iface[INET6_ADDRSTRLEN];
+  /* IPv6 multicast goes by interface index: [network] interface as named,
+   * or the interface that owns the configured IPv4 address ("" / 0 = the
+   * kernel's choice). */
+  char ifname[IF_NAMESIZE];
+  unsigned ifindex;
+  /* Dual stack: the announcements also go to and are heard on this IPv6
+   * group ([discovery] group6); family NONE otherwise. */
+  prose_node_addr disc6;
 #ifdef PROSE_HAVE_AVAHI
   prosed_uv_avahi *uvav; /* the AvahiPoll over this loop (avahi modes) */
   prose_disc_avahi *av;  /* DNS-SD publishing and browsing (avahi modes) */
@@ -199,10 +210,15 @@ static void cfg_to_node_addr(const prosed_addr *c, prose_node_addr *out) {
 
 /* ---- sockets -------------------------------------------------------------- */
 
-static dsock *find_sock(prosed_daemon *d, prose_node_sock kind, uint16_t port, bool mcast) {
+static int sa_family_of(const prose_node_addr *a) {
+  return a->family == PROSE_DISC_AF_IPV6 ? AF_INET6 : a->family == PROSE_DISC_AF_IPV4 ? AF_INET : 0;
+}
+
+static dsock *find_sock(prosed_daemon *d, prose_node_sock kind, uint16_t port, bool mcast,
+                        int family) {
   for (size_t i = 0; i < d->n_socks; i++)
     if (d->socks[i].open && d->socks[i].kind == kind && d->socks[i].port == port &&
-        d->socks[i].mcast == mcast)
+        d->socks[i].mcast == mcast && d->socks[i].family == family)
       return &d->socks[i];
   return NULL;
 }
@@ -236,6 +252,21 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
   rearm(d);
 }
 
+static int send_from(prosed_daemon *d, prose_node_sock kind, uint16_t local_port,
+                     const prose_node_addr *to, const uint8_t *bytes, size_t len) {
+  /* The socket of the destination's family: IPv4 and IPv6 are separate. */
+  dsock *s = find_sock(d, kind, local_port, false, sa_family_of(to));
+  struct sockaddr_storage ss;
+  if (!s || to_sockaddr(to, to->port, &ss) != 0) return PROSE_EINVAL;
+  if (to->family == PROSE_DISC_AF_IPV6 && d->ifindex &&
+      (IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)&ss)->sin6_addr) ||
+       IN6_IS_ADDR_MC_LINKLOCAL(&((struct sockaddr_in6 *)(void *)&ss)->sin6_addr)))
+    ((struct sockaddr_in6 *)(void *)&ss)->sin6_scope_id = d->ifindex;
+  uv_buf_t b = uv_buf_init((char *)(uintptr_t)bytes, (unsigned)len);
+  int rc = uv_udp_try_send(&s->h, &b, 1, (const struct sockaddr *)&ss);
+  return rc == (int)len ? 0 : PROSE_EIO;
+}
+
 static int node_send_cb(void *ud, prose_node_sock kind, uint16_t local_port,
                         const prose_node_addr *to, const uint8_t *bytes, size_t len) {
   prosed_daemon *d = ud;
@@ -247,13 +278,14 @@ static int node_send_cb(void *ud, prose_node_sock kind, uint16_t local_port,
     if (d->av) av_rc = prose_disc_avahi_publish(d->av, bytes, len);
 #endif
     if (!disc_multicast(d)) return av_rc;
+    /* Dual stack: the same announcement on the IPv6 group too, for the
+     * nodes that only have IPv6. */
+    if (d->disc6.family == PROSE_DISC_AF_IPV6) {
+      prose_node_addr g6 = d->disc6;
+      (void)send_from(d, kind, local_port, &g6, bytes, len);
+    }
   }
-  dsock *s = find_sock(d, kind, local_port, false);
-  struct sockaddr_storage ss;
-  if (!s || to_sockaddr(to, to->port, &ss) != 0) return PROSE_EINVAL;
-  uv_buf_t b = uv_buf_init((char *)(uintptr_t)bytes, (unsigned)len);
-  int rc = uv_udp_try_send(&s->h, &b, 1, (const struct sockaddr *)&ss);
-  return rc == (int)len ? 0 : PROSE_EIO;
+  return send_from(d, kind, local_port, to, bytes, len);
 }
 
 static const char *kind_name(prose_node_sock k) {
@@ -272,57 +304,109 @@ static const char *kind_name(prose_node_sock k) {
   return "?";
 }
 
+/* IPv6 multicast options straight on the descriptor: libuv names the
+ * interface of IPv6 membership and IPV6_MULTICAST_IF in ways that changed
+ * between versions; the index is what the kernel takes. */
+static int v6_join(dsock *s, const prose_node_addr *group, unsigned ifindex) {
+  uv_os_fd_t fd;
+  if (uv_fileno((const uv_handle_t *)&s->h, &fd) != 0) return UV_EBADF;
+  struct ipv6_mreq mr;
+  memset(&mr, 0, sizeof mr);
+  memcpy(&mr.ipv6mr_multiaddr, group->ip, 16);
+  mr.ipv6mr_interface = ifindex;
+  if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof mr) != 0)
+    return uv_translate_sys_error(errno);
+  return 0;
+}
+
+static int v6_mcast_if(dsock *s, unsigned ifindex) {
+  uv_os_fd_t fd;
+  if (uv_fileno((const uv_handle_t *)&s->h, &fd) != 0) return UV_EBADF;
+  if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof ifindex) != 0)
+    return uv_translate_sys_error(errno);
+  return 0;
+}
+
 /* Open one socket. Multicast: bound to the group address and joined on the
- * configured interface; unicast: bound to the own address (APP: the
- * application's loopback address). */
+ * configured interface; unicast: bound to the own address of `family` (APP:
+ * the application's loopback address). IPv6 sockets are IPv6-only, so they
+ * share port numbers with the IPv4 ones. */
 static int open_sock(prosed_daemon *d, prose_node_sock kind, uint16_t port,
-                     const prose_node_addr *mcast) {
-  if (find_sock(d, kind, port, mcast != NULL)) return 0;
-  if (d->n_socks == DAEMON_MAX_SOCKS) return PROSE_ERANGE;
-  dsock *s = &d->socks[d->n_socks];
-  memset(s, 0, sizeof *s);
-  s->d = d;
-  s->kind = kind;
-  s->port = port;
-  s->mcast = mcast != NULL;
+                     const prose_node_addr *mcast, int family) {
   prose_node_addr bind_addr;
   if (mcast)
     bind_addr = *mcast;
   else if (kind == PROSE_SOCK_APP)
     bind_addr = d->ns.app_addr;
   else
-    bind_addr = d->ns.unicast4;
+    bind_addr = family == AF_INET6 ? d->ns.unicast6 : d->ns.unicast4;
+  family = sa_family_of(&bind_addr);
+  if (find_sock(d, kind, port, mcast != NULL, family)) return 0;
+  if (d->n_socks == DAEMON_MAX_SOCKS) return PROSE_ERANGE;
   struct sockaddr_storage ss;
-  if (to_sockaddr(&bind_addr, port, &ss) != 0) return PROSE_ECONFIG;
+  if (to_sockaddr(&bind_addr, port, &ss) != 0) {
+    snprintf(d->err, sizeof d->err, "%s socket port %u: no %s address to bind", kind_name(kind),
+             port, family == AF_INET6 ? "IPv6" : "IPv4");
+    return PROSE_ECONFIG;
+  }
+  if (family == AF_INET6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&ss;
+    /* Link-scoped addresses need their link to bind. */
+    if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr) || IN6_IS_ADDR_MC_LINKLOCAL(&in6->sin6_addr))
+      in6->sin6_scope_id = d->ifindex;
+  }
+  dsock *s = &d->socks[d->n_socks];
+  memset(s, 0, sizeof *s);
+  s->d = d;
+  s->kind = kind;
+  s->port = port;
+  s->family = family;
+  s->mcast = mcast != NULL;
   int rc = uv_udp_init(d->loop, &s->h);
   if (rc) return PROSE_EIO;
   s->h.data = s;
   s->open = true;
   d->n_socks++;
   d->open_handles++;
-  rc = uv_udp_bind(&s->h, (const struct sockaddr *)&ss, UV_UDP_REUSEADDR);
+  unsigned flags = UV_UDP_REUSEADDR | (family == AF_INET6 ? UV_UDP_IPV6ONLY : 0u);
+  rc = uv_udp_bind(&s->h, (const struct sockaddr *)&ss, flags);
   if (rc) {
-    snprintf(d->err, sizeof d->err, "%s socket port %u: bind: %s", kind_name(kind), port,
+    char text[INET6_ADDRSTRLEN] = "?";
+    inet_ntop(family, bind_addr.ip, text, sizeof text);
+    snprintf(d->err, sizeof d->err, "%s socket %s port %u: bind: %s", kind_name(kind), text, port,
              uv_strerror(rc));
     return PROSE_EIO;
   }
-  const char *iface = d->iface[0] ? d->iface : NULL;
   if (mcast) {
-    char group[64];
-    inet_ntop(AF_INET, mcast->ip, group, sizeof group);
-    rc = uv_udp_set_membership(&s->h, group, iface, UV_JOIN_GROUP);
+    char group[INET6_ADDRSTRLEN];
+    inet_ntop(family, mcast->ip, group, sizeof group);
+    const char *where;
+    if (family == AF_INET6) {
+      where = d->ifname[0] ? d->ifname : NULL;
+      rc = v6_join(s, mcast, d->ifindex);
+    } else {
+      where = d->iface[0] ? d->iface : NULL;
+      rc = uv_udp_set_membership(&s->h, group, where, UV_JOIN_GROUP);
+    }
     if (rc) {
-      snprintf(d->err, sizeof d->err, "join %s on %s: %s", group, iface ? iface : "default",
+      snprintf(d->err, sizeof d->err, "join %s on %s: %s", group, where ? where : "default",
                uv_strerror(rc));
       return PROSE_EIO;
     }
   } else if (kind != PROSE_SOCK_APP) {
     /* Multicast we send leaves through the configured interface only (in the
      * root namespace, naming it keeps test traffic on the loopback). */
-    if (iface && (rc = uv_udp_set_multicast_interface(&s->h, iface)) != 0) {
-      snprintf(d->err, sizeof d->err, "multicast interface %s: %s", iface, uv_strerror(rc));
+    if (family == AF_INET6) {
+      if (d->ifindex && (rc = v6_mcast_if(s, d->ifindex)) != 0) {
+        snprintf(d->err, sizeof d->err, "IPv6 multicast interface %s: %s", d->ifname,
+                 uv_strerror(rc));
+        return PROSE_EIO;
+      }
+    } else if (d->iface[0] && (rc = uv_udp_set_multicast_interface(&s->h, d->iface)) != 0) {
+      snprintf(d->err, sizeof d->err, "multicast interface %s: %s", d->iface, uv_strerror(rc));
       return PROSE_EIO;
     }
+    /* Hop limit / TTL and loop: libuv picks the IPv6 options on an IPv6 handle. */
     uv_udp_set_multicast_loop(&s->h, 1);
     uv_udp_set_multicast_ttl(&s->h, d->cfg.network.ttl);
     uv_udp_set_ttl(&s->h, d->cfg.network.ttl);
@@ -331,36 +415,57 @@ static int open_sock(prosed_daemon *d, prose_node_sock kind, uint16_t port,
   return rc ? PROSE_EIO : 0;
 }
 
-/* libuv names the multicast interface by its IPv4 address. A configured
- * interface name is turned into the first IPv4 address the interface has:
- * ignoring the name instead would let multicast follow the default route,
- * off the machine in the root namespace (docs/config.md). */
+static bool want_v4(const prosed_daemon *d) { return d->ns.unicast4.family == PROSE_DISC_AF_IPV4; }
+static bool want_v6(const prosed_daemon *d) { return d->ns.unicast6.family == PROSE_DISC_AF_IPV6; }
+
+/* The multicast interface. IPv4: libuv names it by its IPv4 address, so a
+ * configured interface name is turned into the first IPv4 address the
+ * interface has (ignoring the name instead would let multicast follow the
+ * default route, off the machine in the root namespace: docs/config.md).
+ * IPv6: by interface index, of the named interface or of the one owning the
+ * configured IPv4 address. */
 static int resolve_iface(prosed_daemon *d) {
   const prosed_config *c = &d->cfg;
   d->iface[0] = '\0';
-  if (c->network.interface_addr.family == PROSED_AF_INET) {
-    snprintf(d->iface, sizeof d->iface, "%s", c->network.interface_addr.text);
-    return 0;
+  d->ifname[0] = '\0';
+  d->ifindex = 0;
+  bool by_addr = c->network.interface_addr.family == PROSED_AF_INET;
+  if (by_addr) snprintf(d->iface, sizeof d->iface, "%s", c->network.interface_addr.text);
+  if (!by_addr && !c->network.interface_name[0]) return 0;
+  if (!by_addr) snprintf(d->ifname, sizeof d->ifname, "%s", c->network.interface_name);
+  bool need4 = !by_addr && want_v4(d), need6 = by_addr && want_v6(d);
+  if (need4 || need6) {
+    struct ifaddrs *all = NULL;
+    if (getifaddrs(&all) != 0) {
+      snprintf(d->err, sizeof d->err, "interface %s: cannot list interfaces",
+               by_addr ? d->iface : d->ifname);
+      return PROSE_EIO;
+    }
+    for (const struct ifaddrs *i = all; i; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+      const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+      if (need4 && strcmp(i->ifa_name, d->ifname) == 0) {
+        inet_ntop(AF_INET, &in->sin_addr, d->iface, sizeof d->iface);
+        break;
+      }
+      if (need6 && memcmp(&in->sin_addr, c->network.interface_addr.octets, 4) == 0) {
+        snprintf(d->ifname, sizeof d->ifname, "%s", i->ifa_name);
+        break;
+      }
+    }
+    freeifaddrs(all);
+    if (need4 && !d->iface[0]) {
+      snprintf(d->err, sizeof d->err, "interface %s: no such interface with an IPv4 address",
+               d->ifname);
+      return PROSE_ECONFIG;
+    }
+    if (need6 && !d->ifname[0]) {
+      snprintf(d->err, sizeof d->err, "interface %s: no interface has this address", d->iface);
+      return PROSE_ECONFIG;
+    }
   }
-  if (!c->network.interface_name[0]) return 0;
-  struct ifaddrs *all = NULL;
-  if (getifaddrs(&all) != 0) {
-    snprintf(d->err, sizeof d->err, "interface %s: cannot list interfaces",
-             c->network.interface_name);
-    return PROSE_EIO;
-  }
-  for (const struct ifaddrs *i = all; i; i = i->ifa_next) {
-    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-        strcmp(i->ifa_name, c->network.interface_name) != 0)
-      continue;
-    const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)i->ifa_addr;
-    inet_ntop(AF_INET, &in->sin_addr, d->iface, sizeof d->iface);
-    break;
-  }
-  freeifaddrs(all);
-  if (!d->iface[0]) {
-    snprintf(d->err, sizeof d->err, "interface %s: no such interface with an IPv4 address",
-             c->network.interface_name);
+  if (want_v6(d) && d->ifname[0] && (d->ifindex = if_nametoindex(d->ifname)) == 0) {
+    snprintf(d->err, sizeof d->err, "interface %s: no such interface", d->ifname);
     return PROSE_ECONFIG;
   }
   return 0;
@@ -371,15 +476,41 @@ typedef struct sock_ctx {
   int rc;
 } sock_ctx;
 
+/* The unicast sockets of (kind, port): one per own address family. */
+static int open_unicast(prosed_daemon *d, prose_node_sock kind, uint16_t port) {
+  int rc = 0;
+  if (want_v4(d)) rc = open_sock(d, kind, port, NULL, AF_INET);
+  if (!rc && want_v6(d)) rc = open_sock(d, kind, port, NULL, AF_INET6);
+  return rc;
+}
+
 static void sock_fn(void *ud, prose_node_sock kind, uint16_t port, const prose_node_addr *mcast) {
   sock_ctx *c = ud;
   if (c->rc) return;
   /* Without multicast discovery nothing is sent to or heard from the
    * discovery group: avahi carries the announcements. */
   if (kind == PROSE_SOCK_DISC && !disc_multicast(c->d)) return;
-  /* A multicast listener also needs the unicast socket it sends from. */
-  if (mcast && kind != PROSE_SOCK_APP) c->rc = open_sock(c->d, kind, port, NULL);
-  if (!c->rc) c->rc = open_sock(c->d, kind, port, mcast);
+  if (kind == PROSE_SOCK_APP) {
+    c->rc = open_sock(c->d, kind, port, mcast, 0);
+    return;
+  }
+  /* A multicast listener also needs the unicast socket(s) it sends from. */
+  c->rc = open_unicast(c->d, kind, port);
+  if (!c->rc && mcast) {
+    int fam = sa_family_of(mcast);
+    if ((fam == AF_INET6 && !want_v6(c->d)) || (fam == AF_INET && !want_v4(c->d))) {
+      char text[INET6_ADDRSTRLEN] = "?";
+      inet_ntop(fam ? fam : AF_INET, mcast->ip, text, sizeof text);
+      snprintf(c->d->err, sizeof c->d->err,
+               "%s group %s: [network] address has no %s address to send from", kind_name(kind),
+               text, fam == AF_INET6 ? "IPv6" : "IPv4");
+      c->rc = PROSE_ECONFIG;
+      return;
+    }
+    c->rc = open_sock(c->d, kind, port, mcast, fam);
+  }
+  if (!c->rc && kind == PROSE_SOCK_DISC && c->d->disc6.family == PROSE_DISC_AF_IPV6)
+    c->rc = open_sock(c->d, kind, c->d->disc6.port, &c->d->disc6, AF_INET6);
 }
 
 /* ---- configuration -> node settings ------------------------------------------ */
@@ -393,7 +524,16 @@ static void map_settings(prosed_daemon *d) {
   cfg_to_node_addr(&c->network.address4, &s->unicast4);
   if (c->network.ipv6) cfg_to_node_addr(&c->network.address6, &s->unicast6);
   cfg_to_node_addr(&c->discovery.group, &s->disc_mcast);
+  memset(&d->disc6, 0, sizeof d->disc6);
+  if (s->unicast6.family == PROSE_DISC_AF_IPV6 && c->discovery.group6.family == PROSED_AF_INET6) {
+    /* IPv6 only: announce on group6; dual stack: on both groups. */
+    if (s->unicast4.family == PROSE_DISC_AF_IPV4)
+      cfg_to_node_addr(&c->discovery.group6, &d->disc6);
+    else
+      cfg_to_node_addr(&c->discovery.group6, &s->disc_mcast);
+  }
   s->disc_mcast.port = c->discovery.port;
+  d->disc6.port = c->discovery.port;
   s->call_port = c->network.call_port;
   /* Call slot 0 of [media] belongs to private calls, slots 1.. to the groups. */
   s->private_audio_port = c->media.rtp_port_base;
