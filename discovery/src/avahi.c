@@ -16,6 +16,7 @@
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
 #include <avahi-common/strlst.h>
+#include <avahi-common/timeval.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,13 +29,22 @@
 #define NAME_MAX_LEN 63u /* DNS label limit for the service instance name */
 #define RECENT 16u       /* announcements remembered for duplicate detection */
 #define B64_MAX (PROSE_DISC_AVAHI_CHUNK * PROSE_DISC_AVAHI_MAX_CHUNKS)
+#define TICK_MS 1000u          /* resolvers are checked for staleness this often */
+#define STALE_MIN_MS 1000u     /* never re-resolve a service more often */
+#define UNKNOWN_STALE_MS 10000u /* re-resolve period when its peer is not in the table */
 
-/* One open resolver per (interface, protocol, instance name) browsed. */
+/* One resolver per (interface, protocol, instance name) browsed. */
 typedef struct resolver {
-  AvahiServiceResolver *r; /* NULL: free slot */
+  bool used;               /* false: free slot */
+  AvahiServiceResolver *r; /* NULL while used: failed, re-created by refresh_tick */
   AvahiIfIndex iface;
   AvahiProtocol proto;
   char name[NAME_MAX_LEN + 1];
+  /* The MCPTT ID of the last announcement this resolver reported (not
+   * verified: only used to look up the engine's verified peer entry when
+   * deciding whether to re-resolve), "" if none yet. */
+  char id[PROSE_DISC_URI_MAX + 1];
+  uint64_t since_ms; /* resolver (re)created at */
 } resolver;
 
 struct prose_disc_avahi {
@@ -46,6 +56,7 @@ struct prose_disc_avahi {
   AvahiEntryGroup *group;
   AvahiServiceBrowser *browser;
   resolver *res; /* PROSE_DISC_AVAHI_MAX_RESOLVERS slots */
+  AvahiTimeout *tick; /* staleness check of the resolvers (browsing only) */
   char name[NAME_MAX_LEN + 1]; /* service instance name ("" until the first publish) */
   uint16_t port;
   AvahiStringList *txt; /* the TXT record to publish, NULL until the first publish */
@@ -255,14 +266,23 @@ static void addr_from_avahi(prose_disc_addr *out, const AvahiAddress *a, uint16_
   out->port = port;
 }
 
-static void feed(prose_disc_avahi *av, AvahiStringList *txt, const AvahiAddress *a,
-                 uint16_t port) {
+/* Remember which MCPTT ID a resolver reports (see resolver.id). */
+static void note_id(resolver *slot, const uint8_t *msg, size_t len) {
+  prose_disc_ann a;
+  if (!slot || prose_disc_ann_decode(msg, len, &a) != 0) return;
+  memcpy(slot->id, a.mcptt_id, sizeof slot->id);
+  slot->id[sizeof slot->id - 1] = '\0';
+}
+
+static void feed(prose_disc_avahi *av, resolver *slot, AvahiStringList *txt,
+                 const AvahiAddress *a, uint16_t port) {
   size_t len = 0;
   av->st.resolved++;
   if (txt_to_announcement(av, txt, &len) != 0) {
     av->st.bad_txt++;
     return;
   }
+  note_id(slot, av->buf, len);
   if (seen_before(av, av->buf, len)) {
     av->st.duplicate++;
     return;
@@ -278,7 +298,13 @@ static void feed(prose_disc_avahi *av, AvahiStringList *txt, const AvahiAddress 
 
 static resolver *find_resolver(prose_disc_avahi *av, const AvahiServiceResolver *r) {
   for (size_t i = 0; i < PROSE_DISC_AVAHI_MAX_RESOLVERS; i++)
-    if (av->res[i].r == r) return &av->res[i];
+    if (av->res[i].used && av->res[i].r == r) return &av->res[i];
+  return NULL;
+}
+
+static resolver *find_free(prose_disc_avahi *av) {
+  for (size_t i = 0; i < PROSE_DISC_AVAHI_MAX_RESOLVERS; i++)
+    if (!av->res[i].used) return &av->res[i];
   return NULL;
 }
 
@@ -291,11 +317,15 @@ static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoco
   prose_disc_avahi *av = ud;
   switch (event) {
     case AVAHI_RESOLVER_FOUND:
-      /* Resolvers stay open: FOUND comes again whenever the peer updates
-       * its TXT record, i.e. with every new announcement. */
-      feed(av, txt, a, port);
+      /* Resolvers stay open: FOUND comes again when a TXT change reaches
+       * this daemon, but not for every change (mDNS coalesces and may
+       * lose them): refresh_tick re-resolves services gone quiet. */
+      feed(av, find_resolver(av, r), txt, a, port);
       break;
     case AVAHI_RESOLVER_FAILURE: {
+      /* Typically a timeout (the publisher did not answer in time). The
+       * service is still browsed, so keep the slot: refresh_tick tries
+       * again; only the browser's REMOVE frees it. */
       set_error(av, avahi_client_errno(avahi_service_resolver_get_client(r)));
       resolver *slot = find_resolver(av, r);
       if (slot) slot->r = NULL;
@@ -305,11 +335,53 @@ static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoco
   }
 }
 
+static void open_resolver(prose_disc_avahi *av, AvahiClient *c, resolver *slot) {
+  slot->since_ms = av->s.now_ms(av->s.clock_ud);
+  /* NULL domain: the browser's default domain, where it found the service. */
+  slot->r = avahi_service_resolver_new(c, slot->iface, slot->proto, slot->name, av->type, NULL,
+                                       AVAHI_PROTO_UNSPEC, 0, resolve_cb, av);
+  if (!slot->r) set_error(av, avahi_client_errno(c));
+}
+
+/* When this resolver should be re-created: once the engine has heard
+ * nothing new from its peer for a third of the peer's announced TTL (two
+ * refreshes can fail before the peer expires), or every UNKNOWN_STALE_MS
+ * when the peer is not (or no longer) in the table. Both clocks count from
+ * the resolver's own start too, so a service is re-resolved at most every
+ * STALE_MIN_MS. */
+static uint64_t refresh_due(const prose_disc_avahi *av, const resolver *x) {
+  const prose_disc_peer *p = x->id[0] ? prose_disc_find(av->d, x->id) : NULL;
+  if (!p) return x->since_ms + UNKNOWN_STALE_MS;
+  uint64_t ttl = p->expires_ms > p->last_seen_ms ? p->expires_ms - p->last_seen_ms : 0;
+  uint64_t quiet = ttl / 3 > STALE_MIN_MS ? ttl / 3 : STALE_MIN_MS;
+  return (p->last_seen_ms > x->since_ms ? p->last_seen_ms : x->since_ms) + quiet;
+}
+
+/* A new resolver asks the network again (a query whose known answers are
+ * the cached records, so the publisher answers with its current TXT record
+ * if it differs) and reports the cache's current record at once. */
+static void refresh_tick(AvahiTimeout *t, void *ud) {
+  prose_disc_avahi *av = ud;
+  if (av->client && av->st.running) {
+    uint64_t now = av->s.now_ms(av->s.clock_ud);
+    for (size_t i = 0; i < PROSE_DISC_AVAHI_MAX_RESOLVERS; i++) {
+      resolver *x = &av->res[i];
+      if (!x->used || now < refresh_due(av, x)) continue;
+      if (x->r) avahi_service_resolver_free(x->r);
+      x->r = NULL;
+      open_resolver(av, av->client, x);
+      if (x->r) av->st.refreshed++;
+    }
+  }
+  struct timeval tv;
+  av->poll->timeout_update(t, avahi_elapse_time(&tv, TICK_MS, 0));
+}
+
 static resolver *find_browsed(prose_disc_avahi *av, AvahiIfIndex iface, AvahiProtocol proto,
                               const char *name) {
   for (size_t i = 0; i < PROSE_DISC_AVAHI_MAX_RESOLVERS; i++) {
     resolver *x = &av->res[i];
-    if (x->r && x->iface == iface && x->proto == proto && strcmp(x->name, name) == 0) return x;
+    if (x->used && x->iface == iface && x->proto == proto && strcmp(x->name, name) == 0) return x;
   }
   return NULL;
 }
@@ -321,18 +393,15 @@ static void browse_new(prose_disc_avahi *av, AvahiServiceBrowser *b, AvahiIfInde
                        AvahiProtocol proto, const char *name, const char *type,
                        const char *domain) {
   if (strlen(name) > NAME_MAX_LEN || find_browsed(av, iface, proto, name)) return;
-  resolver *slot = find_resolver(av, NULL);
+  resolver *slot = find_free(av);
   if (!slot) return;
-  AvahiClient *c = avahi_service_browser_get_client(b);
-  slot->r = avahi_service_resolver_new(c, iface, proto, name, type, domain, AVAHI_PROTO_UNSPEC,
-                                       0, resolve_cb, av);
-  if (!slot->r) {
-    set_error(av, avahi_client_errno(c));
-    return;
-  }
+  (void)type, (void)domain; /* ours, and the default domain we browse */
+  slot->used = true;
   slot->iface = iface;
   slot->proto = proto;
   memcpy(slot->name, name, strlen(name) + 1);
+  slot->id[0] = '\0';
+  open_resolver(av, avahi_service_browser_get_client(b), slot);
 }
 
 /* The service went away: stop resolving it. The engine keeps the peer
@@ -342,8 +411,9 @@ static void browse_remove(prose_disc_avahi *av, AvahiIfIndex iface, AvahiProtoco
                           const char *name) {
   resolver *x = find_browsed(av, iface, proto, name);
   if (!x) return;
-  avahi_service_resolver_free(x->r);
+  if (x->r) avahi_service_resolver_free(x->r);
   x->r = NULL;
+  x->used = false;
 }
 
 static void browse_cb(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtocol proto,
@@ -383,7 +453,10 @@ static void forget_children(prose_disc_avahi *av) {
   av->group = NULL;
   av->browser = NULL;
   av->registered = false;
-  for (size_t i = 0; i < PROSE_DISC_AVAHI_MAX_RESOLVERS; i++) av->res[i].r = NULL;
+  for (size_t i = 0; i < PROSE_DISC_AVAHI_MAX_RESOLVERS; i++) {
+    av->res[i].r = NULL;
+    av->res[i].used = false;
+  }
 }
 
 static void reconnect(prose_disc_avahi *av, AvahiClient *c) {
@@ -441,8 +514,18 @@ int prose_disc_avahi_new(prose_disc_avahi **out, const AvahiPoll *poll, prose_di
   memcpy(av->type, type, strlen(type) + 1);
   av->s.service_type = av->type;
   int err = 0;
+  if (av->s.browse) {
+    struct timeval tv;
+    av->tick = poll->timeout_new(poll, avahi_elapse_time(&tv, TICK_MS, 0), refresh_tick, av);
+    if (!av->tick) {
+      free(av->res);
+      free(av);
+      return PROSE_ENOMEM;
+    }
+  }
   av->client = avahi_client_new(poll, AVAHI_CLIENT_NO_FAIL, client_cb, av, &err);
   if (!av->client) {
+    if (av->tick) poll->timeout_free(av->tick);
     free(av->res);
     free(av);
     return PROSE_EIO;
@@ -456,6 +539,7 @@ void prose_disc_avahi_free(prose_disc_avahi *av) {
   /* Freeing the client withdraws the service (avahi sends the goodbye
    * records) and frees the group, browser and resolvers. */
   if (av->client) avahi_client_free(av->client);
+  if (av->tick) av->poll->timeout_free(av->tick);
   avahi_string_list_free(av->txt);
   free(av->res);
   free(av);

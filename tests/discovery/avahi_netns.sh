@@ -101,12 +101,16 @@ exit $rc
 NODE
 
 : >"$work/none"
+# One announcement a second (avahi coalesces TXT updates that come this
+# fast), a TTL of six seconds, and a 40 s hold during which each node polls
+# its table every second: the peer must never expire while it is published.
+read -r -a timing <<<"${AVAHI_NETNS_TIMING:---interval 1000 --ttl 6000 --hold 40}"
 ip netns exec "$ns_a" unshare -m --propagation private bash "$work/node.sh" "$work/avahi-a.conf" \
-  "$work/none" "$peer_bin" alice bob 198.18.0.2 198.18.0.1 40 --expect-forged \
+  "$work/none" "$peer_bin" alice bob 198.18.0.2 198.18.0.1 40 --expect-forged "${timing[@]}" \
   >"$work/alice.log" 2>&1 &
 pid_a=$!
 ip netns exec "$ns_b" unshare -m --propagation private bash "$work/node.sh" "$work/avahi-b.conf" \
-  "$work/forged.txt" "$peer_bin" bob alice 198.18.0.1 198.18.0.2 40 \
+  "$work/forged.txt" "$peer_bin" bob alice 198.18.0.1 198.18.0.2 40 "${timing[@]}" \
   >"$work/bob.log" 2>&1 &
 pid_b=$!
 rc_a=0 rc_b=0

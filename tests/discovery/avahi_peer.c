@@ -4,6 +4,7 @@
  * per network namespace, each with its own avahi-daemon.
  *
  *   avahi_peer ME PEER PEER_IPV4 MY_IPV4 [TIMEOUT_S] [--expect-forged]
+ *              [--interval MS] [--ttl MS] [--hold S]
  *   avahi_peer --forged-txt
  *
  * ME and PEER are "alice", "bob" or "carol" (the fixture users of
@@ -13,8 +14,12 @@
  * and at least three of PEER's announcements (so two TXT updates after the
  * first) were accepted; with --expect-forged, also when a forged TXT record
  * (published by the script with avahi-publish) has been rejected with a
- * signature failure. It then lingers so its peer can finish, says goodbye,
- * and exits 0. Exit 1 on timeout, 2 on a usage or set-up error.
+ * signature failure. With --hold S it then keeps running for S seconds and
+ * checks every second that PEER is still in the table (it must never expire
+ * while its service is published). It then lingers so its peer can finish,
+ * says goodbye, and exits 0. Exit 1 on timeout or when the peer went missing
+ * during the hold, 2 on a usage or set-up error. --interval and --ttl set
+ * the announcement interval and TTL (default 1500 and 6000 ms).
  *
  * --forged-txt prints the TXT strings ("v=1 a0=... a1=...") of an
  * announcement by carol whose signature has one bit flipped, for the script
@@ -50,6 +55,10 @@ typedef struct app {
   bool left;
   unsigned accepted_from_peer;
   bool peer_ok;
+  uint64_t hold_ms;     /* keep checking the peer this long after success */
+  uint64_t next_poll_ms;
+  unsigned polls, missing; /* hold: table polls, and those without the peer */
+  unsigned lost;           /* the peer expired/left/was evicted before we left */
 } app;
 
 static uint64_t mono_ms(void) {
@@ -87,7 +96,7 @@ static void report(const app *a) {
   const prose_disc_avahi_stats *as = prose_disc_avahi_get_stats(a->av);
   printf("stats: rx=%llu accepted=%llu own=%llu rej_sig=%llu rej_replay=%llu rej_time=%llu "
          "rej_malformed=%llu sent=%llu peers=%zu | avahi: resolved=%llu fed=%llu dup=%llu "
-         "bad_txt=%llu published=%llu collisions=%llu running=%d last_error=%d\n",
+         "bad_txt=%llu published=%llu collisions=%llu refreshed=%llu running=%d last_error=%d\n",
          (unsigned long long)st->rx, (unsigned long long)st->accepted,
          (unsigned long long)st->own, (unsigned long long)st->rej_sig,
          (unsigned long long)st->rej_replay, (unsigned long long)st->rej_time,
@@ -95,7 +104,8 @@ static void report(const app *a) {
          prose_disc_peer_count(a->d), (unsigned long long)as->resolved,
          (unsigned long long)as->fed, (unsigned long long)as->duplicate,
          (unsigned long long)as->bad_txt, (unsigned long long)as->published,
-         (unsigned long long)as->collisions, as->running, as->last_error);
+         (unsigned long long)as->collisions, (unsigned long long)as->refreshed, as->running,
+         as->last_error);
 }
 
 static void on_timer(AvahiTimeout *t, void *ud) {
@@ -108,13 +118,26 @@ static void on_timer(AvahiTimeout *t, void *ud) {
     printf("ok: %s verified at %llu ms after %u announcements\n", a->peer,
            (unsigned long long)now, a->accepted_from_peer);
   }
+  /* Hold: poll the table every second; the peer must always be there. */
+  if (a->done_ms && now < a->done_ms + a->hold_ms && now >= a->next_poll_ms) {
+    a->next_poll_ms = now + 1000;
+    a->polls++;
+    if (!prose_disc_find(a->d, a->peer)) {
+      a->missing++;
+      printf("hold: %s missing from the table at %llu ms\n", a->peer, (unsigned long long)now);
+    }
+  }
   /* Linger 4 s so the peer can finish too, then leave (a goodbye TXT
    * record), give it a second to go out, and stop. */
-  if (a->done_ms && !a->left && now >= a->done_ms + 4000) {
+  if (a->done_ms && !a->left && now >= a->done_ms + a->hold_ms + 4000) {
+    if (a->hold_ms)
+      printf("hold: %s present in %u of %u polls over %llu s\n", a->peer, a->polls - a->missing,
+             a->polls, (unsigned long long)(a->hold_ms / 1000));
     prose_disc_leave(a->d, now, clock_ntp(a));
     a->left = true;
   }
-  if ((a->left && now >= a->done_ms + 5000) || (!a->done_ms && now >= a->deadline_ms)) {
+  if ((a->left && now >= a->done_ms + a->hold_ms + 5000) ||
+      (!a->done_ms && now >= a->deadline_ms)) {
     avahi_simple_poll_quit(a->sp);
     return;
   }
@@ -148,7 +171,11 @@ static void on_event(void *ud, const prose_disc_event *ev) {
     case PROSE_DISC_EV_PEER_EXPIRED:
     case PROSE_DISC_EV_PEER_LEFT:
     case PROSE_DISC_EV_PEER_EVICTED:
-      printf("peer gone (%d): %s\n", (int)ev->type, ev->peer->ann.mcptt_id);
+      printf("peer gone (%d): %s at %llu ms\n", (int)ev->type, ev->peer->ann.mcptt_id,
+             (unsigned long long)clock_ms(a));
+      if (a->done_ms && clock_ms(a) < a->done_ms + a->hold_ms &&
+          strcmp(ev->peer->ann.mcptt_id, a->peer) == 0)
+        a->lost++;
       break;
     case PROSE_DISC_EV_REJECTED:
     case PROSE_DISC_EV_ANNOUNCE_FAILED:
@@ -225,9 +252,26 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bad arguments\n");
     return 2;
   }
-  a.expect_forged = argc > 6 && strcmp(argv[6], "--expect-forged") == 0;
+  uint32_t interval_ms = 1500, ttl_ms = 6000;
+  a.deadline_ms = 30000;
+  for (int i = 5; i < argc; i++) {
+    bool has_val = i + 1 < argc;
+    if (strcmp(argv[i], "--expect-forged") == 0) {
+      a.expect_forged = true;
+    } else if (strcmp(argv[i], "--interval") == 0 && has_val) {
+      interval_ms = (uint32_t)strtoul(argv[++i], NULL, 10);
+    } else if (strcmp(argv[i], "--ttl") == 0 && has_val) {
+      ttl_ms = (uint32_t)strtoul(argv[++i], NULL, 10);
+    } else if (strcmp(argv[i], "--hold") == 0 && has_val) {
+      a.hold_ms = 1000u * (uint64_t)strtoul(argv[++i], NULL, 10);
+    } else if (i == 5 && argv[i][0] != '-') {
+      a.deadline_ms = 1000u * (uint64_t)strtoul(argv[i], NULL, 10);
+    } else {
+      fprintf(stderr, "bad argument %s\n", argv[i]);
+      return 2;
+    }
+  }
   a.start_ms = mono_ms();
-  a.deadline_ms = 1000u * (uint64_t)(argc > 5 ? strtoul(argv[5], NULL, 10) : 30u);
   setvbuf(stdout, NULL, _IOLBF, 0);
 
   mf_kms k;
@@ -241,10 +285,10 @@ int main(int argc, char **argv) {
   s.kms_uri = MF_KMS;
   s.local.has_ipv4 = true;
   memcpy(s.local.ipv4, &mine, 4);
-  /* TXT updates go out as mDNS announcements; every 1.5 s keeps the test
-   * short without tripping avahi's per-record rate limit. */
-  s.announce_interval_ms = 1500;
-  s.announce_ttl_ms = 6000;
+  /* TXT updates go out as mDNS announcements; every 1.5 s (by default)
+   * keeps the test short. */
+  s.announce_interval_ms = interval_ms;
+  s.announce_ttl_ms = ttl_ms;
   prose_disc_callbacks cb = {on_send, on_event};
   if (prose_disc_new(&a.d, u.kr, &rng, &s, &cb, &a)) return 2;
 
@@ -267,8 +311,9 @@ int main(int argc, char **argv) {
   while (avahi_simple_poll_iterate(a.sp, -1) == 0) {
   }
   report(&a);
-  int rc = a.done_ms ? 0 : 1;
-  if (rc) printf("FAILED: %s not verified within the timeout\n", a.peer);
+  int rc = a.done_ms && !a.missing && !a.lost ? 0 : 1;
+  if (!a.done_ms) printf("FAILED: %s not verified within the timeout\n", a.peer);
+  else if (rc) printf("FAILED: %s went missing %u times during the run\n", a.peer, a.missing + a.lost);
   a.poll->timeout_free(a.timer);
   prose_disc_avahi_free(a.av);
   avahi_simple_poll_free(a.sp);

@@ -9,6 +9,10 @@
  * announcements into the same prose_disc engine through prose_disc_recv.
  * Nothing from DNS-SD is trusted: a browsed peer is verified exactly like a
  * multicast one (signature, key period, timestamp window, replay).
+ * Open resolvers miss most TXT updates of a fast publisher (mDNS coalesces
+ * them), so a resolver whose peer the engine has not heard from for a third
+ * of its TTL is re-created, which queries the network for the current
+ * record (docs/discovery.md §7). This uses a timeout of the caller's poll.
  *
  * It can stand beside the multicast announcements or replace them: the
  * engine's send callback calls prose_disc_avahi_publish (and/or sends the
@@ -59,6 +63,7 @@ typedef struct prose_disc_avahi_stats {
   uint64_t bad_txt;   /* TXT records without a well-formed announcement */
   uint64_t published; /* TXT records published or updated */
   uint64_t collisions; /* service name collisions (renamed) */
+  uint64_t refreshed;  /* resolvers re-created (their peer went quiet, or is not in the table) */
   int last_error;      /* last avahi error code (AVAHI_ERR_*), 0 if none */
   bool running;        /* connected to a running avahi daemon */
 } prose_disc_avahi_stats;
