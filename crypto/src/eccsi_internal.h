@@ -14,8 +14,11 @@
 
 #include "prose/eccsi.h"
 
-/* Number of (ID, PVT) -> Y entries a verifier keeps (least recently used is evicted). */
-#define PROSE__ECCSI_YCACHE_SLOTS 16
+/* Number of (ID, PVT) -> Y entries a verifier keeps (least recently used is
+ * evicted). As many as the discovery table's default size (256 peers): with
+ * fewer slots than peers announcing in turn, LRU evicts every entry before
+ * its signer comes round again and every verify misses (twice the cost). */
+#define PROSE__ECCSI_YCACHE_SLOTS 256
 
 /*
  * Copy the cached Y for (id, pvt) into y (65-octet uncompressed point).

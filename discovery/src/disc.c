@@ -50,6 +50,11 @@ struct prose_disc {
   bool sent_any;
   uint64_t last_ts; /* NTP timestamp of our latest announcement */
   uint32_t seq;     /* sequence number of our latest announcement */
+  /* The earliest expiry or purge time in the table (UINT64_MAX when empty),
+   * kept current by every change of the table: a driver asks for the next
+   * deadline after every datagram it handles, and walking max_peers
+   * entries of about 1.5 KiB each every time costs more than the datagram. */
+  uint64_t peers_due;
   prose_disc_stats st;
   uint8_t buf[PROSE_DISC_MAX_LEN];
 };
@@ -138,6 +143,7 @@ int prose_disc_new(prose_disc **out, prose_keyring *kr, const prose_rng *rng,
   d->ud = user_data;
   d->announcing = settings->announce_interval_ms > 0;
   d->next_announce_ms = d->announcing ? 0 : UINT64_MAX;
+  d->peers_due = UINT64_MAX;
   /* A random first sequence number says nothing about how often we
    * restarted; ordering across restarts comes from the timestamp. */
   uint8_t r[4] = {0};
@@ -256,6 +262,19 @@ static bool src_matches(const prose_disc_ann *a, const prose_disc_addr *from) {
          memcmp(from->ip + 12, a->ipv4, 4) == 0;
 }
 
+/* Recompute peers_due after the table changed. Called before the change's
+ * events go out, so a callback that asks for the deadline sees it. */
+static void update_peers_due(prose_disc *d) {
+  uint64_t t = UINT64_MAX;
+  for (size_t i = 0; i < d->s.max_peers; i++) {
+    const entry *e = &d->tab[i];
+    if (!e->used) continue;
+    uint64_t due = e->live ? e->p.expires_ms : e->purge_ms;
+    if (due < t) t = due;
+  }
+  d->peers_due = t;
+}
+
 /* A verified goodbye (TTL 0): the peer goes, its replay state stays. A
  * goodbye from a peer we do not know still leaves a tombstone when there is
  * room, so its earlier announcements cannot bring it back; it never evicts
@@ -275,6 +294,7 @@ static void commit_leave(prose_disc *d, uint64_t now_ms, const prose_disc_ann *a
   e->p.last_seen_ms = now_ms;
   e->p.expires_ms = now_ms;
   e->purge_ms = purge_time(d, e);
+  update_peers_due(d);
   if (was_live) {
     d->n_live--;
     d->st.left++;
@@ -314,6 +334,7 @@ static void commit(prose_disc *d, uint64_t now_ms, const prose_disc_ann *a, entr
   e->purge_ms = purge_time(d, e);
   if (from) e->p.last_src = *from;
   else memset(&e->p.last_src, 0, sizeof e->p.last_src);
+  update_peers_due(d);
   /* Events go out after the table is consistent, so a callback that
    * queries it sees the new state. */
   if (did_evict) {
@@ -491,6 +512,9 @@ static void run_expiry(prose_disc *d, uint64_t now_ms) {
     }
     if (!e->live && now_ms >= e->purge_ms) e->used = false;
   }
+  /* An EXPIRED callback above may have read peers_due before this: it was
+   * then too early, never too late, which costs a spurious wake-up only. */
+  update_peers_due(d);
 }
 
 int prose_disc_on_timeout(prose_disc *d, uint64_t now_ms, uint64_t now_ntp) {
@@ -508,13 +532,7 @@ int prose_disc_on_timeout(prose_disc *d, uint64_t now_ms, uint64_t now_ntp) {
 uint64_t prose_disc_next_deadline(const prose_disc *d) {
   if (!d) return UINT64_MAX;
   uint64_t t = d->announcing ? d->next_announce_ms : UINT64_MAX;
-  for (size_t i = 0; i < d->s.max_peers; i++) {
-    const entry *e = &d->tab[i];
-    if (!e->used) continue;
-    uint64_t due = e->live ? e->p.expires_ms : e->purge_ms;
-    if (due < t) t = due;
-  }
-  return t;
+  return d->peers_due < t ? d->peers_due : t;
 }
 
 /* ------------------------------------------------------------------------ */
