@@ -99,14 +99,20 @@ static int floor_send(void *ud, const uint8_t *bytes, size_t len) {
   return rc;
 }
 
+/* A node event about call c: type, time and whose call it is. */
+static void call_event_init(node_call *c, prose_node_event_type type, uint64_t now,
+                            prose_node_event *ev) {
+  memset(ev, 0, sizeof *ev);
+  ev->type = type;
+  ev->now = now;
+  ev->group = call_group_id(c);
+  ev->peer = call_peer(c);
+}
+
 static void floor_emit(node_call *c, prose_node_event_type type, const prose_floor_event *fe,
                        const char *text) {
   prose_node_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.type = type;
-  ev.now = fe->now;
-  ev.group = call_group_id(c);
-  ev.peer = call_peer(c);
+  call_event_init(c, type, fe->now, &ev);
   ev.state_from = prose_floor_state_name(fe->type == PROSE_FLOOR_EV_STATE ? fe->old_state
                                                                            : fe->new_state);
   ev.state_to = prose_floor_state_name(fe->new_state);
@@ -129,11 +135,7 @@ static void floor_event(void *ud, const prose_floor_event *fe) {
     case PROSE_FLOOR_EV_GRANTED: floor_emit(c, PROSE_NODE_EV_GRANTED, fe, NULL); break;
     case PROSE_FLOOR_EV_DENIED:
     case PROSE_FLOOR_EV_REQUEST_FAILED:
-      memset(&ev, 0, sizeof ev);
-      ev.type = PROSE_NODE_EV_DENIED;
-      ev.now = fe->now;
-      ev.group = call_group_id(c);
-      ev.peer = call_peer(c);
+      call_event_init(c, PROSE_NODE_EV_DENIED, fe->now, &ev);
       ev.reason = fe->type == PROSE_FLOOR_EV_DENIED ? fe->cause : 0u;
       ev.text = fe->type == PROSE_FLOOR_EV_DENIED ? "denied" : "request unanswered";
       node_emit(c->n, &ev);
@@ -141,11 +143,7 @@ static void floor_event(void *ud, const prose_floor_event *fe) {
     case PROSE_FLOOR_EV_REVOKED: floor_emit(c, PROSE_NODE_EV_REVOKED, fe, NULL); break;
     case PROSE_FLOOR_EV_QUEUED:
     case PROSE_FLOOR_EV_GRANT_OFFERED:
-      memset(&ev, 0, sizeof ev);
-      ev.type = PROSE_NODE_EV_QUEUED;
-      ev.now = fe->now;
-      ev.group = call_group_id(c);
-      ev.peer = call_peer(c);
+      call_event_init(c, PROSE_NODE_EV_QUEUED, fe->now, &ev);
       ev.reason = fe->type == PROSE_FLOOR_EV_QUEUED ? fe->queue_position : 0u;
       ev.text = fe->type == PROSE_FLOOR_EV_QUEUED ? "queued" : "granted: press PTT to talk";
       node_emit(c->n, &ev);
@@ -154,11 +152,7 @@ static void floor_event(void *ud, const prose_floor_event *fe) {
       floor_emit(c, PROSE_NODE_EV_FLOOR, fe, "stop talking warning");
       break;
     case PROSE_FLOOR_EV_TALKER:
-      memset(&ev, 0, sizeof ev);
-      ev.type = PROSE_NODE_EV_TALKER;
-      ev.now = fe->now;
-      ev.group = call_group_id(c);
-      ev.peer = call_peer(c);
+      call_event_init(c, PROSE_NODE_EV_TALKER, fe->now, &ev);
       ev.talker = fe->known && fe->user_id ? fe->user_id : "";
       node_emit(c->n, &ev);
       break;
