@@ -124,12 +124,16 @@ int prose_call_engine_new(prose_call_engine **out, const prose_call_settings *se
   e->cb = *callbacks;
   e->ud = user_data;
   e->rng = *rng;
-  if (!parse_ip(settings->unicast_addr, &e->own_v6)) {
+  bool alt_v6 = false;
+  bool has_alt = settings->unicast_addr_alt != NULL && settings->unicast_addr_alt[0] != '\0';
+  if (!parse_ip(settings->unicast_addr, &e->own_v6) ||
+      (has_alt && (!parse_ip(settings->unicast_addr_alt, &alt_v6) || alt_v6 == e->own_v6))) {
     free(e);
     return PROSE_EINVAL;
   }
   if (!copy_z(e->own_id, sizeof e->own_id, settings->mcptt_id) ||
       !copy_z(e->own_addr, sizeof e->own_addr, settings->unicast_addr) ||
+      !copy_z(e->alt_addr, sizeof e->alt_addr, has_alt ? settings->unicast_addr_alt : NULL) ||
       !copy_z(e->codec, sizeof e->codec, settings->codec) ||
       !copy_z(e->org, sizeof e->org, settings->organization) || e->org[0] == '\0') {
     free(e);
@@ -137,6 +141,7 @@ int prose_call_engine_new(prose_call_engine **out, const prose_call_settings *se
   }
   e->set.mcptt_id = e->own_id;
   e->set.unicast_addr = e->own_addr;
+  e->set.unicast_addr_alt = has_alt ? e->alt_addr : NULL;
   e->set.codec = e->codec;
   e->set.organization = e->org;
   *out = e;
@@ -367,14 +372,21 @@ int prose_call_emergency_alert(prose_call_engine *e, uint64_t now, const char *g
   WITH_GROUP(e, group_id, call_group_user_alert(e, g_, now, on));
 }
 
-int prose_call_private_call(prose_call_engine *e, uint64_t now, const char *peer_uri,
-                            prose_monp_commencement mode, bool emergency) {
+int prose_call_private_call_af(prose_call_engine *e, uint64_t now, const char *peer_uri,
+                               prose_monp_commencement mode, bool emergency, bool peer_ipv6) {
   if (e == NULL || peer_uri == NULL || peer_uri[0] == '\0') return PROSE_EINVAL;
   if (strlen(peer_uri) > PROSE_MONP_ID_MAX || strcmp(peer_uri, e->own_id) == 0)
     return PROSE_EINVAL;
   if (mode != PROSE_MONP_COMMENCEMENT_AUTOMATIC && mode != PROSE_MONP_COMMENCEMENT_MANUAL)
     return PROSE_EINVAL;
-  return call_private_user_call(e, now, peer_uri, mode, emergency);
+  return call_private_user_call(e, now, peer_uri, mode, emergency, peer_ipv6);
+}
+
+int prose_call_private_call(prose_call_engine *e, uint64_t now, const char *peer_uri,
+                            prose_monp_commencement mode, bool emergency) {
+  /* The family of unicast_addr: the offer carries unicast_addr, as before
+   * there was a second address. */
+  return prose_call_private_call_af(e, now, peer_uri, mode, emergency, e ? e->own_v6 : false);
 }
 
 #define WITH_PEER(e, peer, call)                        \

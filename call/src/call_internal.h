@@ -134,6 +134,7 @@ struct prose_call_engine {
   char own_id[CALL_URI_CAP];
   char own_addr[PROSE_SDP_ADDR_MAX];
   bool own_v6;
+  char alt_addr[PROSE_SDP_ADDR_MAX]; /* of the other family; "" when none */
   char codec[CALL_CODEC_CAP];
   char org[CALL_TEXT_CAP];
   prose_call_callbacks cb;
@@ -201,7 +202,7 @@ int call_private_recv(prose_call_engine *e, uint64_t now, const prose_monp_msg *
 void call_private_on_timer(prose_call_engine *e, call_private *p, uint64_t now,
                         call_private_timer which);
 int call_private_user_call(prose_call_engine *e, uint64_t now, const char *peer,
-                           prose_monp_commencement mode, bool emergency);
+                           prose_monp_commencement mode, bool emergency, bool peer_ipv6);
 int call_private_user_accept(prose_call_engine *e, call_private *p, uint64_t now);
 int call_private_user_reject(prose_call_engine *e, call_private *p, uint64_t now);
 int call_private_user_release(prose_call_engine *e, call_private *p, uint64_t now);

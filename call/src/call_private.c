@@ -186,11 +186,14 @@ static void arm_tfp5(prose_call_engine *e, call_private *p, uint64_t now) {
 }
 
 /* Our SDP for this call: own unicast address and ports (the caller adds
- * the PCK afterwards). */
-static void own_sdp(const prose_call_engine *e, prose_sdp *sdp, uint16_t call_id) {
+ * the PCK afterwards). The address is the one of family want_v6 when we
+ * have one (a dual-stack node), else our only one: an IPv6-only peer can
+ * reach neither an IPv4 c= line nor the media sent from it. */
+static void own_sdp(const prose_call_engine *e, prose_sdp *sdp, uint16_t call_id, bool want_v6) {
+  bool alt = e->alt_addr[0] != '\0' && want_v6 != e->own_v6;
   call_sdp_defaults(e, sdp);
-  memcpy(sdp->addr, e->own_addr, sizeof sdp->addr);
-  sdp->ipv6 = e->own_v6;
+  memcpy(sdp->addr, alt ? e->alt_addr : e->own_addr, sizeof sdp->addr);
+  sdp->ipv6 = alt ? !e->own_v6 : e->own_v6;
   sdp->audio_port = e->set.audio_port;
   sdp->floor_port = e->set.floor_port;
   sdp->sess_id = call_id;
@@ -252,7 +255,8 @@ static int on_setup(prose_call_engine *e, uint64_t now, const prose_monp_msg *m)
   int key_rc = sdp_rc == 0 ? check_key(e, peer, &offer) : 0;
   char ans[CALL_SDP_CAP];
   size_t ans_len = 0;
-  own_sdp(e, &answer, m->call_id);
+  /* Answer on the family the caller's offer uses (its c= line). */
+  own_sdp(e, &answer, m->call_id, sdp_rc == 0 ? offer.ipv6 : e->own_v6);
   int ans_rc = prose_sdp_build(&answer, ans, sizeof ans, &ans_len);
 
   /* Commit. A record still in P1 for an older call of this peer is reused. */
@@ -555,7 +559,7 @@ static uint16_t new_call_id(prose_call_engine *e, const call_private *old) {
 }
 
 int call_private_user_call(prose_call_engine *e, uint64_t now, const char *peer,
-                           prose_monp_commencement mode, bool emergency) {
+                           prose_monp_commencement mode, bool emergency, bool peer_ipv6) {
   call_private *p = call_private_find(e, peer);
   if (p && p->p != PROSE_CALL_P1) return PROSE_EINVAL; /* a call with this peer exists */
   call_private *rec = p ? p : alloc_record(e);
@@ -564,7 +568,7 @@ int call_private_user_call(prose_call_engine *e, uint64_t now, const char *peer,
 
   /* Everything that can fail happens before the record changes. */
   prose_sdp offer;
-  own_sdp(e, &offer, id);
+  own_sdp(e, &offer, id, peer_ipv6);
   if (e->cb.make_key_mgmt) {
     size_t klen = 0;
     int rc = e->cb.make_key_mgmt(e->ud, peer, offer.key_mgmt, sizeof offer.key_mgmt, &klen);

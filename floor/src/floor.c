@@ -1037,6 +1037,20 @@ int prose_floor_start(prose_floor *f, uint64_t now, prose_floor_role role) {
   return 0;
 }
 
+int prose_floor_set_call_flags(prose_floor *f, uint32_t flags) {
+  const uint32_t kind = PROSE_FLOOR_CALL_BROADCAST | PROSE_FLOOR_CALL_PRIVATE;
+  if (busy(f) || (flags & kind) != (f->s.call_flags & kind)) return PROSE_EINVAL;
+  /* The class is read wherever it matters (the Floor Indicator of every
+   * message built from now on, arbitrate() and the tie-break compare
+   * f->own), so updating it here is the whole change. The level of a
+   * request in progress stays: the user chose it with PTT. */
+  f->s.call_flags = flags;
+  f->own.cls = own_class(&f->s);
+  return 0;
+}
+
+uint32_t prose_floor_call_flags(const prose_floor *f) { return f->s.call_flags; }
+
 int prose_floor_stop(prose_floor *f, uint64_t now) {
   if (busy(f)) return PROSE_EINVAL;
   /* Leaving while talking: say so, rather than make everyone wait T203. */

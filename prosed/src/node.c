@@ -320,13 +320,19 @@ static int make_disc(prose_node *n) {
 }
 
 static int make_call(prose_node *n) {
-  char addr[64];
+  char addr[64], alt[64];
+  bool dual = n->set.unicast4.family == PROSE_DISC_AF_IPV4 &&
+              n->set.unicast6.family == PROSE_DISC_AF_IPV6;
   const prose_node_addr *own =
       n->set.unicast4.family == PROSE_DISC_AF_IPV4 ? &n->set.unicast4 : &n->set.unicast6;
   if (!node_addr_to_str(own, addr, sizeof addr)) return PROSE_EINVAL;
+  if (dual && !node_addr_to_str(&n->set.unicast6, alt, sizeof alt)) return PROSE_EINVAL;
   prose_call_settings cs = n->set.call;
   cs.mcptt_id = n->uri;
   cs.unicast_addr = addr;
+  /* A dual-stack node offers the address of the family its peer uses
+   * (prose_node_call_private; the callee follows the offer). */
+  cs.unicast_addr_alt = dual ? alt : NULL;
   cs.audio_port = n->set.private_audio_port;
   cs.floor_port = n->set.private_floor_port;
   /* Every private call must carry its PCK: the node never runs one in the clear. */
@@ -547,7 +553,13 @@ int prose_node_call_group(prose_node *n, uint64_t now, const char *group,
     n->ctr.no_gmk++;
     return rc == PROSE_ENOKEY ? PROSE_ENOKEY : rc;
   }
-  return IN_ENGINE(n, prose_call_group_call(n->call, now, g->id, type));
+  rc = IN_ENGINE(n, prose_call_group_call(n->call, now, g->id, type));
+  /* Probing (S2) until a call answers or TFG1 makes us the originator; a
+   * hangup meanwhile cancels it. */
+  prose_call_group_info gi;
+  if (rc == 0 && prose_call_group_get(n->call, g->id, &gi) == 0 && gi.state == PROSE_CALL_S2)
+    n->probing = g;
+  return rc;
 }
 
 int prose_node_call_private(prose_node *n, uint64_t now, const char *peer_uri, bool manual,
@@ -559,7 +571,11 @@ int prose_node_call_private(prose_node *n, uint64_t now, const char *peer_uri, b
   if (n->priv.active || n->outgoing[0]) return PROSE_EINVAL;
   prose_monp_commencement mode =
       manual ? PROSE_MONP_COMMENCEMENT_MANUAL : PROSE_MONP_COMMENCEMENT_AUTOMATIC;
-  int rc = IN_ENGINE(n, prose_call_private_call(n->call, now, peer_uri, mode, emergency));
+  /* The SDP offer carries our address of the family call control reaches
+   * the peer on: an IPv6-only peer of a dual-stack node gets the IPv6 one. */
+  prose_node_addr to;
+  bool v6 = node_peer_addr(n, peer_uri, &to) == 0 && to.family == PROSE_DISC_AF_IPV6;
+  int rc = IN_ENGINE(n, prose_call_private_call_af(n->call, now, peer_uri, mode, emergency, v6));
   if (rc == 0) {
     snprintf(n->outgoing, sizeof n->outgoing, "%s", peer_uri);
   } else {
@@ -594,6 +610,12 @@ int prose_node_hangup(prose_node *n, uint64_t now) {
   if (n == NULL || n->in_call_engine) return PROSE_EINVAL;
   n->now = now;
   char peer[NODE_URI_CAP];
+  /* A group call still probing is the user's latest action and has no
+   * media yet (n->current is another call or none): cancel the probing.
+   * The engine stops TFG3 and ignores the call that may still answer (S7,
+   * then S6 for TFG5); the S2 -> S7 event reports the call ended. */
+  if (n->probing != NULL)
+    return IN_ENGINE(n, prose_call_group_release(n->call, now, n->probing->id));
   node_call *c = n->current;
   if (c != NULL && c->active && !c->is_private)
     return IN_ENGINE(n, prose_call_group_release(n->call, now, c->group->id));
@@ -650,13 +672,19 @@ static void fill_info(const prose_node *n, const node_call *c, prose_node_call_i
   if (c->is_private) {
     out->peer = c->peer;
     prose_call_private_info pi;
-    if (prose_call_private_get(n->call, c->peer, &pi) == 0)
+    if (prose_call_private_get(n->call, c->peer, &pi) == 0) {
       out->call_state = prose_call_private_state_name(pi.state);
+      out->has_call_id = true;
+      out->call_id = pi.call_id;
+    }
   } else {
     out->group = c->group->id;
     prose_call_group_info gi;
-    if (prose_call_group_get(n->call, c->group->id, &gi) == 0)
+    if (prose_call_group_get(n->call, c->group->id, &gi) == 0) {
       out->call_state = prose_call_group_state_name(gi.state);
+      out->has_call_id = gi.state == PROSE_CALL_S3;
+      out->call_id = gi.call_id;
+    }
   }
   out->floor_state = c->floor ? prose_floor_state_name(prose_floor_get_state(c->floor)) : "";
   out->talker = "";

@@ -39,11 +39,15 @@ static void send_group(void *ud, const char *group_id, const uint8_t *msg, size_
 /* TS 24.379 11.2.1: private call control goes unicast to the peer's address,
  * which only discovery knows (a verified announcement, not the source
  * address of a datagram anyone could forge). */
+int node_peer_addr(prose_node *n, const char *peer, prose_node_addr *out) {
+  bool v6_only = n->set.unicast4.family != PROSE_DISC_AF_IPV4;
+  return prose_disc_call_addr(n->disc, peer, v6_only, out);
+}
+
 static void send_private(void *ud, const char *peer_uri, const uint8_t *msg, size_t len) {
   prose_node *n = ud;
   prose_node_addr to;
-  bool v6_only = n->set.unicast4.family != PROSE_DISC_AF_IPV4;
-  int rc = prose_disc_call_addr(n->disc, peer_uri, v6_only, &to);
+  int rc = node_peer_addr(n, peer_uri, &to);
   if (rc != 0) {
     n->ctr.call_tx_no_peer++;
     node_error(n, NULL, peer_uri, rc, "private call peer not discovered");
@@ -333,19 +337,46 @@ static void on_private_ended(prose_node *n, const prose_call_event *ce, const ch
   emit_simple(n, PROSE_NODE_EV_CALL_ENDED, NULL, ce->peer, text, ce->err, ce->reason);
 }
 
+/* A group machine changed state. Leaving S2 ends the probing hangup would
+ * cancel; S2 -> S7 is the user's release while probing (24.379 10.2.2):
+ * nothing more is sent for that call and an answer arriving now is ignored
+ * (S7 -> S6), so the call attempt ends here. */
+static void on_group_state(prose_node *n, const prose_call_event *ce) {
+  node_group *g = node_group_find(n, ce->group);
+  if (g == NULL || ce->old_state != PROSE_CALL_S2) return;
+  if (n->probing == g) n->probing = NULL;
+  if (ce->new_state == PROSE_CALL_S7)
+    emit_simple(n, PROSE_NODE_EV_CALL_ENDED, g->id, NULL, "cancelled", 0, 0);
+}
+
+/* The call type state machine moved (24.379 10.2.3): an upgrade to
+ * emergency (T1) or imminent peril (T3), or an END back to basic (T2). The
+ * media session of the group's basic call takes the new type. T0 only says
+ * the call is not (or no longer) established: the group events handle that;
+ * a broadcast call (its own machine) is not this machine's. */
+static void on_type_state(prose_node *n, const prose_call_event *ce) {
+  node_group *g = node_group_find(n, ce->group);
+  if (g == NULL || !g->call.active || ce->new_state == PROSE_CALL_T0) return;
+  if (g->call.call_type == PROSE_MONP_CALL_BROADCAST_GROUP) return;
+  node_call_type_changed(n, &g->call, ce->call_type);
+}
+
 static void on_state(prose_node *n, const prose_call_event *ce) {
-  if (ce->kind == PROSE_CALL_EV_GROUP_STATE)
+  if (ce->kind == PROSE_CALL_EV_GROUP_STATE) {
     emit_state(n, ce, prose_call_group_state_name((prose_call_group_state)ce->old_state),
                prose_call_group_state_name((prose_call_group_state)ce->new_state));
-  else if (ce->kind == PROSE_CALL_EV_TYPE_STATE)
+    on_group_state(n, ce);
+  } else if (ce->kind == PROSE_CALL_EV_TYPE_STATE) {
     emit_state(n, ce, type_state_name(ce->old_state), type_state_name(ce->new_state));
-  else if (ce->kind == PROSE_CALL_EV_BCAST_STATE)
+    on_type_state(n, ce);
+  } else if (ce->kind == PROSE_CALL_EV_BCAST_STATE) {
     emit_state(n, ce, bcast_state_name(ce->old_state), bcast_state_name(ce->new_state));
-  else if (ce->kind == PROSE_CALL_EV_ALERT_STATE)
+  } else if (ce->kind == PROSE_CALL_EV_ALERT_STATE) {
     emit_state(n, ce, alert_state_name(ce->old_state), alert_state_name(ce->new_state));
-  else
+  } else {
     emit_state(n, ce, prose_call_private_state_name((prose_call_private_state)ce->old_state),
                prose_call_private_state_name((prose_call_private_state)ce->new_state));
+  }
 }
 
 static void call_event(void *ud, const prose_call_event *ce) {
@@ -383,6 +414,8 @@ static void call_event(void *ud, const prose_call_event *ce) {
     case PROSE_CALL_EV_PRIVATE_FAILED: on_private_ended(n, ce, "failed"); break;
     case PROSE_CALL_EV_PRIVATE_RELEASED: on_private_ended(n, ce, "released"); break;
     case PROSE_CALL_EV_PRIVATE_EMERGENCY_CANCELLED:
+      if (n->priv.active && strcmp(n->priv.peer, ce->peer) == 0)
+        node_call_type_changed(n, &n->priv, ce->call_type);
       emit_simple(n, PROSE_NODE_EV_CALL_STATE, NULL, ce->peer, "emergency cancelled", 0, 0);
       break;
   }

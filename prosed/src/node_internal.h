@@ -141,6 +141,8 @@ struct prose_node {
   char outgoing[NODE_URI_CAP]; /* the private call we placed, until it ends */
   char ringing[NODE_URI_CAP];  /* the incoming private call waiting for the user */
   node_call *current;          /* the call PTT and hangup act on */
+  node_group *probing;         /* the group we last called while its machine probes
+                                * (S2): hangup cancels it; NULL once S2 is left */
 
   node_miss miss[NODE_MISS_SLOTS];
   size_t miss_next;
@@ -174,6 +176,10 @@ node_pck *node_pck_find(prose_node *n, const char *peer);
 void node_pck_drop(prose_node *n, node_pck *k, bool from_store);
 /* Drop the PCKs of peers whose private call machine has ended. */
 void node_pck_sweep(prose_node *n);
+/* Where private call control to peer goes (its discovered address and call
+ * port; IPv6 only when we have no IPv4 or the peer has no IPv4). The SDP
+ * of a call to the peer uses the same family. */
+int node_peer_addr(prose_node *n, const char *peer, prose_node_addr *out);
 
 /* ---- node_media.c -------------------------------------------------------- */
 int node_group_call_begin(prose_node *n, node_group *g, uint8_t call_type, bool originator);
@@ -182,6 +188,9 @@ int node_private_call_begin(prose_node *n, const char *peer, uint8_t call_type, 
 /* Stop the floor (it sends Floor Release if we talk), free and wipe. */
 void node_call_end(prose_node *n, node_call *c);
 void node_call_timeout(prose_node *n, node_call *c);
+/* The call type of a running call changed (an emergency upgrade, an END, a
+ * private emergency cancel): the floor participant takes the new class. */
+void node_call_type_changed(prose_node *n, node_call *c, uint8_t call_type);
 uint64_t node_call_deadline(const node_call *c);
 /* The received datagrams of a call's sockets. */
 void node_media_rx(prose_node *n, node_call *c, const uint8_t *bytes, size_t len);

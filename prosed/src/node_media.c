@@ -417,6 +417,18 @@ fail:
   return rc;
 }
 
+void node_call_type_changed(prose_node *n, node_call *c, uint8_t call_type) {
+  if (!c->active || c->call_type == call_type) return;
+  /* floor_begin set the class when the session started; an upgrade or an
+   * END later must reach the floor participant too, or its requests go out
+   * without the emergency indicator and it weighs others' requests against
+   * the old class (24.380 7.2: effective priority, pre-emption). */
+  c->call_type = call_type;
+  if (c->floor == NULL) return;
+  int rc = prose_floor_set_call_flags(c->floor, floor_flags(call_type));
+  if (rc != 0) node_error(n, call_group_id(c), call_peer(c), rc, "floor kept its call type");
+}
+
 void node_call_timeout(prose_node *n, node_call *c) {
   if (!c->active) return;
   if (c->floor && prose_floor_next_deadline(c->floor) <= n->now)

@@ -387,6 +387,66 @@ Test(call_group, tfg4_tfg5_and_ignored_call) {
   tn_free(&net);
 }
 
+/*
+ * The user releases while the engine still probes (S2): the probing stops
+ * at once (no PROBE after the release, no ANNOUNCEMENT when TFG1 expires),
+ * S7 until TFG1, then S1. An answer that arrives in S7 is not joined: the
+ * call is ignored (S6) for TFG5, and every announcement of it re-arms TFG5
+ * (24.379 10.2.2, DIGEST §7.5).
+ */
+Test(call_group, release_while_probing_cancels_the_probe) {
+  tn_net net;
+  tn_init(&net, 1, NULL);
+  tn_group_all(&net, G);
+  tn_node *a = &net.nodes[0];
+  cr_assert_eq(prose_call_group_call(a->e, 0, G, PROSE_MONP_CALL_BASIC_GROUP), 0);
+  tn_run(&net, 10);
+  cr_assert_eq(tn_count_sent(a, PROSE_MONP_GROUP_CALL_PROBE), 1u);
+  cr_assert_eq(prose_call_group_release(a->e, net.now, G), 0);
+  cr_assert_eq(tn_ginfo(a, G).state, PROSE_CALL_S7);
+  const tn_event *e = tn_last_ev(a, PROSE_CALL_EV_GROUP_STATE);
+  cr_assert(e && e->old_state == PROSE_CALL_S2 && e->new_state == PROSE_CALL_S7);
+  cr_assert_str_eq(e->trigger, "user release");
+  cr_assert_eq(prose_call_next_deadline(a->e), 150u, "TFG3 stopped, TFG1 runs");
+  cr_assert_eq(prose_call_group_release(a->e, net.now, G), PROSE_EINVAL, "nothing left to release");
+  tn_run(&net, 1000);
+  cr_assert_eq(tn_count_sent(a, PROSE_MONP_GROUP_CALL_PROBE), 1u);
+  cr_assert_eq(tn_count_sent(a, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT), 0u);
+  cr_assert_eq(tn_ginfo(a, G).state, PROSE_CALL_S1);
+  cr_assert_eq(tn_count_ev(a, PROSE_CALL_EV_GROUP_STARTED), 0u);
+  cr_assert_eq(prose_call_next_deadline(a->e), UINT64_MAX);
+
+  /* Again, and the answer to the probe comes after the release. */
+  cr_assert_eq(prose_call_group_call(a->e, net.now, G, PROSE_MONP_CALL_BASIC_GROUP), 0);
+  tn_run(&net, 1010);
+  cr_assert_eq(prose_call_group_release(a->e, net.now, G), 0);
+  tn_run(&net, 1020);
+  prose_monp_msg m = ann(0x5000, PROSE_MONP_CALL_BASIC_GROUP, wall_now(&net), "sip:z@example.org");
+  m.probe_response = true;
+  cr_assert_eq(feed(a, &m), 0);
+  prose_call_group_info gi = tn_ginfo(a, G);
+  cr_assert_eq(gi.state, PROSE_CALL_S6);
+  cr_assert_eq(gi.call_id, 0x5000);
+  cr_assert_eq(prose_call_next_deadline(a->e), 1020u + 30000u, "TFG5");
+  /* The call goes on; its periodic announcements keep it ignored. */
+  m.probe_response = false;
+  for (uint64_t t = 11020; t <= 51020; t += 10000) {
+    tn_run(&net, t);
+    cr_assert_eq(tn_ginfo(a, G).state, PROSE_CALL_S6, "t=%lu", (unsigned long)t);
+    cr_assert_eq(feed(a, &m), 0);
+  }
+  tn_run(&net, 51020 + 29999);
+  cr_assert_eq(tn_ginfo(a, G).state, PROSE_CALL_S6);
+  cr_assert_eq(tn_count_ev(a, PROSE_CALL_EV_GROUP_JOINED), 0u);
+  cr_assert_eq(tn_count_ev(a, PROSE_CALL_EV_GROUP_STARTED), 0u);
+  cr_assert_eq(tn_count_sent(a, PROSE_MONP_GROUP_CALL_PROBE), 2u);
+  cr_assert_eq(tn_count_sent(a, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT), 0u);
+  cr_assert_eq(tn_count_sent(a, PROSE_MONP_GROUP_CALL_ACCEPT), 0u);
+  tn_run(&net, 51020 + 30000);
+  cr_assert_eq(tn_ginfo(a, G).state, PROSE_CALL_S1, "TFG5 expired: the call is forgotten");
+  tn_free(&net);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Scenarios with several engines                                           */
 /* ---------------------------------------------------------------------- */

@@ -29,6 +29,8 @@ static void on_event(void *ud, const prose_call_event *ev) {
   t->err = ev->err;
   t->has_sdp = ev->sdp != NULL;
   t->sdp_audio_port = ev->sdp ? ev->sdp->audio_port : 0;
+  copy_text(t->sdp_addr, ev->sdp ? ev->sdp->addr : NULL);
+  t->sdp_ipv6 = ev->sdp ? ev->sdp->ipv6 : false;
   t->at = n->net->now;
 }
 

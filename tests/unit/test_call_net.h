@@ -31,6 +31,8 @@ typedef struct tn_event {
   int err;
   bool has_sdp;
   uint16_t sdp_audio_port;
+  char sdp_addr[TN_TEXT]; /* the SDP's connection address */
+  bool sdp_ipv6;
   uint64_t at;
 } tn_event;
 

@@ -604,3 +604,111 @@ Test(call_private, accept_with_bad_sdp) {
   cr_assert_eq(tn_last_sent(b, PROSE_MONP_PRIVATE_CALL_RELEASE)->call_id, pi.call_id);
   tn_free(&net);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Address families                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* a has both families (IPv4 first), b only IPv6. */
+static void a_dual_b_v6(prose_call_settings *s, int idx) {
+  if (idx == 0) s->unicast_addr_alt = "fd77::1";
+  if (idx == 1) s->unicast_addr = "fd77::2";
+}
+
+/*
+ * A dual-stack caller that reaches its IPv6-only peer over IPv6 offers its
+ * IPv6 address; the IPv6-only callee answers with its own. The other way
+ * round the dual-stack callee answers on the family of the offer (IPv6),
+ * although its first address is IPv4. Without the hint the offer carries
+ * unicast_addr as before.
+ */
+Test(call_private, sdp_address_family_follows_the_peer) {
+  tn_net net;
+  tn_init(&net, 2, a_dual_b_v6);
+  tn_node *a = &net.nodes[0], *b = &net.nodes[1];
+  cr_assert_str_eq(a->set.unicast_addr_alt, "fd77::1");
+
+  /* a -> b (peer on IPv6). */
+  cr_assert_eq(prose_call_private_call_af(a->e, 0, B_ID, PROSE_MONP_COMMENCEMENT_AUTOMATIC, false,
+                                          true),
+               0);
+  tn_run(&net, 100);
+  const tn_event *cb = tn_last_ev(b, PROSE_CALL_EV_PRIVATE_CONNECTED);
+  const tn_event *ca = tn_last_ev(a, PROSE_CALL_EV_PRIVATE_CONNECTED);
+  cr_assert(cb && cb->has_sdp && ca && ca->has_sdp);
+  cr_assert_str_eq(cb->sdp_addr, "fd77::1", "the offer: %s", cb->sdp_addr);
+  cr_assert(cb->sdp_ipv6);
+  cr_assert_str_eq(ca->sdp_addr, "fd77::2");
+  cr_assert(ca->sdp_ipv6);
+  cr_assert_eq(prose_call_private_release(a->e, net.now, B_ID), 0);
+  tn_run(&net, 2000);
+  cr_assert_eq(tn_pstate(a, B_ID), PROSE_CALL_P0);
+
+  /* b -> a: the IPv6 offer gets an IPv6 answer from the dual-stack a. */
+  tn_clear_logs(a);
+  tn_clear_logs(b);
+  cr_assert_eq(
+      prose_call_private_call(b->e, net.now, A_ID, PROSE_MONP_COMMENCEMENT_AUTOMATIC, false), 0);
+  tn_run(&net, net.now + 100);
+  cb = tn_last_ev(b, PROSE_CALL_EV_PRIVATE_CONNECTED);
+  ca = tn_last_ev(a, PROSE_CALL_EV_PRIVATE_CONNECTED);
+  cr_assert(cb && cb->has_sdp && ca && ca->has_sdp);
+  cr_assert_str_eq(ca->sdp_addr, "fd77::2");
+  cr_assert_str_eq(cb->sdp_addr, "fd77::1", "the answer: %s", cb->sdp_addr);
+  cr_assert(cb->sdp_ipv6);
+  cr_assert_eq(prose_call_private_release(b->e, net.now, A_ID), 0);
+  tn_run(&net, net.now + 2000);
+  tn_free(&net);
+
+  /* Without the family hint the offer carries unicast_addr (IPv4 here),
+   * as before there was a second address. */
+  tn_init(&net, 2, a_dual_b_v6);
+  a = &net.nodes[0];
+  b = &net.nodes[1];
+  cr_assert_eq(prose_call_private_call(a->e, 0, B_ID, PROSE_MONP_COMMENCEMENT_AUTOMATIC, false), 0);
+  tn_run(&net, 100);
+  cb = tn_last_ev(b, PROSE_CALL_EV_PRIVATE_CONNECTED);
+  cr_assert(cb && cb->has_sdp);
+  cr_assert_str_eq(cb->sdp_addr, "198.18.0.1");
+  cr_assert(!cb->sdp_ipv6);
+  tn_free(&net);
+}
+
+/* The second address must be an address, of the other family. */
+static void drop_group(void *ud, const char *g, const uint8_t *m, size_t n) {
+  (void)ud, (void)g, (void)m, (void)n;
+}
+static void drop_private(void *ud, const char *p, const uint8_t *m, size_t n) {
+  (void)ud, (void)p, (void)m, (void)n;
+}
+
+Test(call_private, alternate_address_is_checked) {
+  prose_call_settings s;
+  prose_call_settings_default(&s);
+  s.mcptt_id = A_ID;
+  s.unicast_addr = "198.18.0.1";
+  prose_call_callbacks cb;
+  memset(&cb, 0, sizeof cb);
+  cb.send_group = drop_group;
+  cb.send_private = drop_private;
+  prose_rng_det rs;
+  prose_rng rng = prose_rng_det_init(&rs, 7);
+  static const struct {
+    const char *addr, *alt;
+    int rc;
+  } rows[] = {{"198.18.0.1", "198.18.0.2", PROSE_EINVAL}, /* same family */
+              {"fd77::1", "fd77::2", PROSE_EINVAL},
+              {"198.18.0.1", "not-an-address", PROSE_EINVAL},
+              {"198.18.0.1", "", 0}, /* none */
+              {"198.18.0.1", NULL, 0},
+              {"198.18.0.1", "fd77::1", 0},
+              {"fd77::1", "198.18.0.1", 0}};
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    prose_call_engine *e = NULL;
+    s.unicast_addr = rows[i].addr;
+    s.unicast_addr_alt = rows[i].alt;
+    cr_assert_eq(prose_call_engine_new(&e, &s, &cb, NULL, &rng), rows[i].rc, "row %zu", i);
+    cr_assert_eq(e == NULL, rows[i].rc != 0, "row %zu", i);
+    prose_call_engine_free(e);
+  }
+}

@@ -572,6 +572,109 @@ Test(floor_fsm, private_and_broadcast_calls) {
   fx_del(&x);
 }
 
+/*
+ * The call type changes while the call runs (a group call upgraded to
+ * emergency, then ended back to basic): the requests made afterwards carry
+ * the new Floor Indicator on the wire, and the arbitrator weighs requests
+ * and rival holders against its new class.
+ */
+Test(floor_fsm, call_flags_follow_an_upgrade_and_its_end) {
+  const uint16_t emerg = PROSE_FLOOR_IND_EMERGENCY | PROSE_FLOOR_IND_QUEUEING;
+  fx x;
+  fx_new(&x, 0);
+  to_state(&x, HNP); /* B talks */
+  cr_assert_eq(prose_floor_set_call_flags(x.f, PROSE_FLOOR_CALL_EMERGENCY), 0);
+  cr_assert_eq(prose_floor_call_flags(x.f), PROSE_FLOOR_CALL_EMERGENCY);
+  cr_assert_eq(x.rec.n_sent, 0, "the change itself sends nothing");
+  cr_assert_eq(st(&x), HNP, "and changes no state");
+  cr_assert_eq(prose_floor_ptt_press(x.f, x.now, -1), 0);
+  cr_assert_eq(st(&x), PR);
+  const ft_sent *r = ft_last_sent(&x.rec);
+  cr_assert_eq(r->type, PROSE_FLOOR_MSG_REQUEST);
+  cr_assert_eq(r->indicator, emerg);
+  cr_assert_eq(r->priority, 5);
+  /* The encoded octets, decoded independently of the recorder. */
+  prose_floor_msg m;
+  cr_assert_eq(prose_floor_msg_decode(r->bytes, r->len, &m), 0);
+  cr_assert(m.present & PROSE_FLOOR_HAS(PROSE_FLOOR_FLD_INDICATOR));
+  cr_assert_eq(m.indicator & (PROSE_FLOOR_IND_EMERGENCY | PROSE_FLOOR_IND_NORMAL),
+               PROSE_FLOOR_IND_EMERGENCY);
+  /* Imminent peril instead: the retransmission (T201) says so. */
+  cr_assert_eq(prose_floor_set_call_flags(x.f, PROSE_FLOOR_CALL_IMMINENT_PERIL), 0);
+  advance(&x, 40);
+  cr_assert_eq(ft_count_sent(&x.rec, PROSE_FLOOR_MSG_REQUEST, 0), 2);
+  cr_assert_eq(ft_last_sent(&x.rec)->indicator,
+               PROSE_FLOOR_IND_IMMINENT_PERIL | PROSE_FLOOR_IND_QUEUEING);
+  /* Back to basic (EMERGENCY END): normal again. */
+  cr_assert_eq(prose_floor_set_call_flags(x.f, 0), 0);
+  advance(&x, 40);
+  cr_assert_eq(ft_count_sent(&x.rec, PROSE_FLOOR_MSG_REQUEST, 0), 3);
+  cr_assert_eq(ft_last_sent(&x.rec)->indicator, PROSE_FLOOR_IND_NORMAL | PROSE_FLOOR_IND_QUEUEING);
+  /* A call does not change its kind: broadcast and private bits are refused. */
+  cr_assert_eq(prose_floor_set_call_flags(x.f, PROSE_FLOOR_CALL_BROADCAST), PROSE_EINVAL);
+  cr_assert_eq(
+      prose_floor_set_call_flags(x.f, PROSE_FLOOR_CALL_PRIVATE | PROSE_FLOOR_CALL_EMERGENCY),
+      PROSE_EINVAL);
+  cr_assert_eq(prose_floor_call_flags(x.f), 0);
+  fx_del(&x);
+
+  /* The arbitrator. Normal, it would be pre-empted by any emergency
+   * request; once its own call is an emergency call, an emergency request
+   * at a lower level (1 < 5) is queued instead. */
+  fx_new(&x, 0);
+  to_state(&x, HP);
+  cr_assert_eq(prose_floor_set_call_flags(x.f, PROSE_FLOOR_CALL_EMERGENCY), 0);
+  cr_assert_eq(rx(&x, ft_request(x.buf, D, ID_D, 1, emerg)), 0);
+  cr_assert_eq(st(&x), HP);
+  const ft_sent *q = ft_last_sent(&x.rec);
+  cr_assert_eq(q->type, PROSE_FLOOR_MSG_QUEUE_POS_INFO);
+  cr_assert_eq(q->queue_position, 1);
+  cr_assert_eq(q->indicator, emerg, "the arbitrator's messages say emergency too");
+  cr_assert_eq(prose_floor_queue_len(x.f), 1);
+  /* A higher level in the same class still pre-empts. */
+  cr_assert_eq(rx(&x, ft_request(x.buf, C, ID_C, 9, emerg)), 0);
+  cr_assert_eq(st(&x), PG);
+  cr_assert_eq(ft_last_sent(&x.rec)->type, PROSE_FLOOR_MSG_GRANTED);
+  cr_assert_eq(ft_last_sent(&x.rec)->field_ssrc, C);
+  fx_del(&x);
+
+  /* Ended back to basic: an emergency request at level 0 pre-empts again. */
+  fx_new(&x, PROSE_FLOOR_CALL_EMERGENCY);
+  to_state(&x, HP);
+  cr_assert_eq(ft_last_sent(&x.rec)->indicator, emerg, "Floor Taken of the emergency call");
+  cr_assert_eq(prose_floor_set_call_flags(x.f, 0), 0);
+  cr_assert_eq(rx(&x, ft_request(x.buf, D, ID_D, 0, emerg)), 0);
+  cr_assert_eq(st(&x), PG);
+  cr_assert_eq(ft_last_sent(&x.rec)->type, PROSE_FLOOR_MSG_GRANTED);
+  cr_assert_eq(ft_last_sent(&x.rec)->field_ssrc, D);
+  cr_assert_eq(ft_last_event(&x.rec, PROSE_FLOOR_EV_REVOKED)->ssrc, D);
+  fx_del(&x);
+
+  /* The tie-break between two holders uses the new class: upgraded to
+   * imminent peril, A keeps the floor against a normal holder at level 9
+   * (which would win on level alone) and repeats Floor Taken. */
+  fx_new(&x, 0);
+  to_state(&x, HP);
+  cr_assert_eq(prose_floor_set_call_flags(x.f, PROSE_FLOOR_CALL_IMMINENT_PERIL), 0);
+  size_t sent0 = x.rec.n_sent;
+  at(&x, x.now + 100);
+  cr_assert_eq(rx(&x, ft_taken(x.buf, B, ID_B, 9, true)), 0);
+  cr_assert_eq(st(&x), HP);
+  cr_assert_eq(ft_count_sent(&x.rec, PROSE_FLOOR_MSG_TAKEN, sent0), 1);
+  cr_assert_eq(ft_last_sent(&x.rec)->indicator,
+               PROSE_FLOOR_IND_IMMINENT_PERIL | PROSE_FLOOR_IND_QUEUEING);
+  fx_del(&x);
+
+  /* Set before the session starts (or while T230 has it in 'Start-stop'):
+   * kept for the session. */
+  fx_new(&x, 0);
+  cr_assert_eq(prose_floor_set_call_flags(x.f, PROSE_FLOOR_CALL_EMERGENCY), 0);
+  to_state(&x, HP);
+  cr_assert_eq(ft_last_sent(&x.rec)->type, PROSE_FLOOR_MSG_TAKEN);
+  cr_assert_eq(ft_last_sent(&x.rec)->indicator, emerg);
+  fx_del(&x);
+}
+
 /* ------------------------------------------------------------------ */
 /* The arbitrator's queue, pre-emption and the tie-break              */
 

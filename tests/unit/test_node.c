@@ -688,3 +688,364 @@ Test(node, rekey_switches_at_activation) {
   cr_assert_eq(ctr(&net, BOB)->media.drop_auth + ctr(&net, BOB)->media.drop_unknown_mki, 0);
   finish(&d, &net);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Call type changes reach the floor                                        */
+/* ---------------------------------------------------------------------- */
+
+/* While *on: alice's call control does not reach bob. */
+static bool alice_call_to_bob_lost(tn_net *net, int src, tn_pkt *p, void *ud) {
+  (void)net;
+  const bool *on = ud;
+  return !(*on && src == ALICE && p->dst == BOB && p->sock == PROSE_SOCK_CALL);
+}
+
+static size_t count_state_to(const tn_node *nd, const char *to) {
+  size_t c = 0;
+  for (size_t k = 0; k < nd->n_ev; k++)
+    c += nd->ev[k].type == PROSE_NODE_EV_CALL_STATE && strcmp(nd->ev[k].to, to) == 0;
+  return c;
+}
+
+/* The last datagram node `src` sent on its CALL socket with MONP type `type`. */
+static const tn_dgram *last_monp(tn_net *net, int src, prose_monp_type type) {
+  for (size_t k = net->n_wire; k-- > 0;) {
+    const tn_dgram *w = &net->wire[k];
+    if (w->src == src && w->sock == PROSE_SOCK_CALL && w->len > 0 && w->data[0] == type) return w;
+  }
+  return NULL;
+}
+
+/*
+ * Bob talks in a basic group call. Alice upgrades it to an emergency call;
+ * bob misses the announcement, so he still arbitrates as a basic talker.
+ * Alice's floor participant now belongs to an emergency call: her Floor
+ * Request carries the emergency indicator, which outranks bob (same floor
+ * priority, normal class) and pre-empts him at once instead of queueing.
+ * Then an EMERGENCY END returns the call to basic: alice's next request,
+ * while bob talks again, is queued and pre-empts nobody.
+ */
+Test(node, emergency_upgrade_and_end_reach_the_floor) {
+  const char *users[] = {TN_ALICE, TN_BOB};
+  const bool gmk[] = {true, true};
+  tn_domain d;
+  tn_net net;
+  start(&d, &net, users, gmk, 2);
+  bool lost = false;
+  net.filter = alice_call_to_bob_lost;
+  net.filter_ud = &lost;
+  cr_assert_eq(prose_node_call_group(node(&net, BOB), net.now, TN_GROUP,
+                                     PROSE_MONP_CALL_BASIC_GROUP),
+               0);
+  tn_run(&net, 400);
+  prose_node_call_info ci;
+  cr_assert(tn_call(&net, BOB, &ci));
+  cr_assert_str_eq(ci.floor_state, "O: has permission");
+  talk(&net, BOB, TN_APP_PORT, "bob", 0, 3);
+  cr_assert(tn_call(&net, ALICE, &ci));
+  cr_assert_str_eq(ci.floor_state, "O: has no permission");
+  cr_assert_str_eq(ci.talker, TN_BOB);
+
+  /* The upgrade: alice's machine goes to T1; bob hears nothing of it. */
+  lost = true;
+  cr_assert_eq(prose_node_call_group(node(&net, ALICE), net.now, TN_GROUP,
+                                     PROSE_MONP_CALL_EMERGENCY_GROUP),
+               0);
+  cr_assert_eq(count_state_to(&net.nodes[ALICE], "T1"), 1);
+  tn_run(&net, 50);
+  cr_assert_eq(count_state_to(&net.nodes[BOB], "T1"), 0);
+
+  /* Alice presses PTT at the default priority (bob's too): pre-emption. */
+  cr_assert_eq(prose_node_ptt_press(node(&net, ALICE), net.now, NULL, -1), 0);
+  tn_run(&net, 300);
+  cr_assert_eq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_QUEUED), 0);
+  cr_assert_eq(tn_count_events(&net.nodes[BOB], PROSE_NODE_EV_REVOKED), 1);
+  cr_assert_str_eq(tn_last_event(&net.nodes[BOB], PROSE_NODE_EV_REVOKED)->talker, TN_ALICE);
+  cr_assert_geq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_GRANTED), 1);
+  cr_assert(tn_call(&net, ALICE, &ci));
+  cr_assert(ci.may_send_media, "alice: %s", ci.floor_state);
+  cr_assert(tn_call(&net, BOB, &ci));
+  cr_assert(!ci.may_send_media);
+  cr_assert_str_eq(ci.talker, TN_ALICE);
+  size_t b0 = net.nodes[BOB].n_app;
+  talk(&net, ALICE, TN_APP_PORT, "alice", 0, 5);
+  tn_run(&net, 50);
+  expect_heard(&net, BOB, b0, "alice", 0, 5, TN_APP_PORT);
+
+  /* Alice lets go; bob takes the floor back (nobody arbitrates: C201). */
+  cr_assert_eq(prose_node_ptt_release(node(&net, ALICE), net.now, NULL), 0);
+  tn_run(&net, 100);
+  cr_assert_eq(prose_node_ptt_press(node(&net, BOB), net.now, NULL, -1), 0);
+  tn_run(&net, 400);
+  cr_assert(tn_call(&net, BOB, &ci));
+  cr_assert(ci.may_send_media, "bob: %s", ci.floor_state);
+  talk(&net, BOB, TN_APP_PORT, "bob", 3, 2);
+
+  /* Another member ends the emergency (GROUP CALL EMERGENCY END). */
+  const tn_dgram *up = last_monp(&net, ALICE, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT);
+  cr_assert_not_null(up);
+  prose_monp_msg a;
+  cr_assert_eq(prose_monp_decode(up->data, up->len, &a), 0);
+  cr_assert_eq(a.call_type, PROSE_MONP_CALL_EMERGENCY_GROUP);
+  prose_monp_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = PROSE_MONP_GROUP_CALL_EMERGENCY_END;
+  m.call_id = a.call_id;
+  m.last_change_time = a.last_change_time + 1;
+  m.last_change_user = prose_monp_str_of(TN_BOB);
+  m.sending_user = prose_monp_str_of(TN_BOB);
+  m.group_id = prose_monp_str_of(TN_GROUP);
+  uint8_t out[PROSE_MONP_MSG_MAX];
+  size_t olen = 0;
+  cr_assert_eq(prose_monp_encode(&m, out, sizeof out, &olen), 0);
+  prose_node_addr from = tn_ipv4(10, 0, 0, 2, 8809);
+  cr_assert_eq(tn_inject(&net, ALICE, PROSE_SOCK_CALL, 8809, &from, out, olen), 0);
+  cr_assert_eq(count_state_to(&net.nodes[ALICE], "T2"), 2, "joined basic, then the END");
+
+  /* Alice asks again at the same priority: a basic request is queued. */
+  cr_assert_eq(prose_node_ptt_press(node(&net, ALICE), net.now, NULL, -1), 0);
+  tn_run(&net, 300);
+  cr_assert_eq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_QUEUED), 1);
+  cr_assert_eq(tn_last_event(&net.nodes[ALICE], PROSE_NODE_EV_QUEUED)->reason, 1u);
+  cr_assert_eq(tn_count_events(&net.nodes[BOB], PROSE_NODE_EV_REVOKED), 1, "no second pre-emption");
+  cr_assert(tn_call(&net, BOB, &ci));
+  cr_assert(ci.may_send_media);
+  cr_assert(tn_call(&net, ALICE, &ci));
+  cr_assert(!ci.may_send_media);
+  cr_assert_eq(ctr(&net, ALICE)->call_rx_errors + ctr(&net, BOB)->floor_rx_errors, 0);
+  expect_no_plaintext(&net);
+  finish(&d, &net);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hangup while probing                                                     */
+/* ---------------------------------------------------------------------- */
+
+typedef struct hold {
+  bool on;
+  size_t held;
+  size_t len;
+  uint8_t data[PROSE_MONP_MSG_MAX];
+} hold;
+
+/* While on: bob's call control does not reach alice; the last of it is kept. */
+static bool hold_bob_call(tn_net *net, int src, tn_pkt *p, void *ud) {
+  (void)net;
+  hold *h = ud;
+  if (!h->on || src != BOB || p->dst != ALICE || p->sock != PROSE_SOCK_CALL) return true;
+  cr_assert_leq(p->len, sizeof h->data);
+  memcpy(h->data, p->data, p->len);
+  h->len = p->len;
+  h->held++;
+  return false;
+}
+
+static size_t count_monp(tn_net *net, int src, prose_monp_type type) {
+  size_t c = 0;
+  for (size_t k = 0; k < net->n_wire; k++) {
+    const tn_dgram *w = &net->wire[k];
+    c += w->src == src && w->sock == PROSE_SOCK_CALL && w->len > 0 && w->data[0] == type;
+  }
+  return c;
+}
+
+/*
+ * Alice calls the group and hangs up 10 ms later, while her node still
+ * probes (S2): no further PROBE, no ANNOUNCEMENT when TFG1 would have made
+ * her the originator, no call, and CALL_ENDED "cancelled". Then with bob's
+ * call running, the answer to her probe arrives only after her hangup: it
+ * is not joined (S7 -> S6), and bob's later announcements of that call keep
+ * it ignored (TFG5).
+ */
+Test(node, hangup_while_probing_cancels_the_call) {
+  const char *users[] = {TN_ALICE, TN_BOB};
+  const bool gmk[] = {true, true};
+  tn_domain d;
+  tn_net net;
+  start(&d, &net, users, gmk, 2);
+  hold h = {0};
+  net.filter = hold_bob_call;
+  net.filter_ud = &h;
+
+  cr_assert_eq(prose_node_hangup(node(&net, ALICE), net.now), PROSE_EINVAL, "no call yet");
+  cr_assert_eq(prose_node_call_group(node(&net, ALICE), net.now, TN_GROUP,
+                                     PROSE_MONP_CALL_BASIC_GROUP),
+               0);
+  tn_run(&net, 10);
+  cr_assert_eq(count_monp(&net, ALICE, PROSE_MONP_GROUP_CALL_PROBE), 1);
+  cr_assert_eq(prose_node_hangup(node(&net, ALICE), net.now), 0);
+  const tn_event *e = tn_last_event(&net.nodes[ALICE], PROSE_NODE_EV_CALL_ENDED);
+  cr_assert_not_null(e);
+  cr_assert_str_eq(e->group, TN_GROUP);
+  cr_assert_str_eq(e->text, "cancelled");
+  cr_assert_eq(count_state_to(&net.nodes[ALICE], "S7"), 1);
+  cr_assert_eq(prose_node_hangup(node(&net, ALICE), net.now), PROSE_EINVAL, "nothing left");
+  tn_run(&net, 1000); /* far past TFG3 (40 ms) and TFG1 (150 ms) */
+  cr_assert_eq(count_monp(&net, ALICE, PROSE_MONP_GROUP_CALL_PROBE), 1);
+  cr_assert_eq(count_monp(&net, ALICE, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT), 0);
+  cr_assert_eq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_CALL_STARTED), 0);
+  cr_assert_eq(tn_count_events(&net.nodes[BOB], PROSE_NODE_EV_CALL_STARTED), 0);
+  cr_assert_eq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_CALL_ENDED), 1);
+  cr_assert_eq(count_state_to(&net.nodes[ALICE], "S1"), 1, "TFG1: S7 -> S1");
+  prose_node_call_info ci;
+  cr_assert(!tn_call(&net, ALICE, &ci));
+
+  /* Bob's call, which alice does not hear yet. */
+  h.on = true;
+  cr_assert_eq(prose_node_call_group(node(&net, BOB), net.now, TN_GROUP,
+                                     PROSE_MONP_CALL_BASIC_GROUP),
+               0);
+  tn_run(&net, 400);
+  cr_assert(tn_call(&net, BOB, &ci));
+  size_t held0 = h.held;
+  cr_assert_geq(held0, 1);
+  cr_assert(!tn_call(&net, ALICE, &ci));
+
+  /* Alice probes; bob answers (held back); alice hangs up; the answer lands. */
+  cr_assert_eq(prose_node_call_group(node(&net, ALICE), net.now, TN_GROUP,
+                                     PROSE_MONP_CALL_BASIC_GROUP),
+               0);
+  tn_run(&net, 10);
+  cr_assert_eq(prose_node_hangup(node(&net, ALICE), net.now), 0);
+  tn_run(&net, 100);
+  cr_assert_gt(h.held, held0, "bob answered the probe");
+  prose_monp_msg m;
+  cr_assert_eq(prose_monp_decode(h.data, h.len, &m), 0);
+  cr_assert_eq(m.type, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT);
+  cr_assert(m.probe_response);
+  h.on = false;
+  prose_node_addr from = tn_ipv4(10, 0, 0, 2, 8809);
+  cr_assert_eq(tn_inject(&net, ALICE, PROSE_SOCK_CALL, 8809, &from, h.data, h.len), 0);
+  cr_assert_eq(count_state_to(&net.nodes[ALICE], "S6"), 1, "the answer is ignored");
+
+  /* Bob's call goes on for 25 s; alice never joins it and never talks. */
+  size_t ann0 = count_monp(&net, BOB, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT);
+  tn_run(&net, 25000);
+  cr_assert_geq(count_monp(&net, BOB, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT), ann0 + 1);
+  cr_assert(!tn_call(&net, ALICE, &ci));
+  cr_assert_eq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_CALL_STARTED), 0);
+  cr_assert_eq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_CALL_ENDED), 2);
+  cr_assert_eq(count_monp(&net, ALICE, PROSE_MONP_GROUP_CALL_PROBE), 2);
+  cr_assert_eq(count_monp(&net, ALICE, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT), 0);
+  cr_assert_eq(count_monp(&net, ALICE, PROSE_MONP_GROUP_CALL_ACCEPT), 0);
+  cr_assert_eq(ctr(&net, ALICE)->call_rx_errors, 0);
+  cr_assert(tn_call(&net, BOB, &ci));
+  finish(&d, &net);
+}
+
+/* ---------------------------------------------------------------------- */
+/* IPv4 + IPv6 and IPv6 only                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Alice has IPv4 and IPv6, bob IPv6 only; discovery and the group on IPv6. */
+static void start_dual_and_v6(tn_domain *d, tn_net *net) {
+  const char *users[] = {TN_ALICE, TN_BOB};
+  const bool gmk[] = {true, true};
+  tn_domain_setup(d, users, gmk, 2);
+  tn_net_init(net, d);
+  for (size_t i = 0; i < 2; i++) {
+    prose_node_settings s;
+    tn_default_settings(net, i, &s);
+    if (i == BOB) memset(&s.unicast4, 0, sizeof s.unicast4);
+    s.unicast6 = tn_ipv6(i == ALICE ? "fd00::1" : "fd00::2", 0);
+    s.disc_mcast = tn_ipv6("ff15::88:9", 8810);
+    s.groups[0].mcast = tn_ipv6("ff15::1:1", 0);
+    tn_node_start(net, i, &s);
+  }
+  tn_run(net, 100);
+  for (size_t i = 0; i < 2; i++)
+    cr_assert_eq(prose_disc_peer_count(prose_node_discovery(node(net, i))), 1);
+}
+
+/* The SDP in the first MONP message of `type` that node src sent. */
+static void sdp_of(tn_net *net, int src, prose_monp_type type, prose_sdp *out) {
+  for (size_t k = 0; k < net->n_wire; k++) {
+    const tn_dgram *w = &net->wire[k];
+    if (w->src != src || w->sock != PROSE_SOCK_CALL || w->len == 0 || w->data[0] != type) continue;
+    prose_monp_msg m;
+    cr_assert_eq(prose_monp_decode(w->data, w->len, &m), 0);
+    cr_assert_eq(prose_sdp_parse(m.sdp.p, m.sdp.len, out), 0);
+    return;
+  }
+  cr_assert_fail("node %d sent no message of type %d", src, (int)type);
+}
+
+/* A private call from `caller`; both talk, each is heard by the other. */
+static void private_both_ways(tn_net *net, size_t caller, size_t callee, unsigned first) {
+  uint16_t papp = net->nodes[ALICE].set.private_app_port;
+  const char *who[2] = {"alice", "bob"};
+  cr_assert_eq(prose_node_call_private(node(net, caller), net->now,
+                                       caller == ALICE ? TN_BOB : TN_ALICE, false, false),
+               0);
+  tn_run(net, 300);
+  prose_node_call_info ci;
+  for (size_t i = 0; i < 2; i++) {
+    cr_assert(tn_call(net, i, &ci), "node %zu connected", i);
+    cr_assert_str_eq(ci.call_state, "P4");
+  }
+  size_t h0 = net->nodes[callee].n_app;
+  talk(net, caller, papp, who[caller], first, 5);
+  tn_run(net, 50);
+  expect_heard(net, callee, h0, who[caller], first, 5, papp);
+  cr_assert_eq(prose_node_ptt_release(node(net, caller), net->now, NULL), 0);
+  tn_run(net, 100);
+  cr_assert_eq(prose_node_ptt_press(node(net, callee), net->now, NULL, -1), 0);
+  tn_run(net, 400);
+  cr_assert(tn_call(net, callee, &ci));
+  cr_assert(ci.may_send_media, "the callee has the floor (%s)", ci.floor_state);
+  h0 = net->nodes[caller].n_app;
+  talk(net, callee, papp, who[callee], first, 5);
+  tn_run(net, 50);
+  expect_heard(net, caller, h0, who[callee], first, 5, papp);
+  cr_assert_eq(prose_node_hangup(node(net, caller), net->now), 0);
+  tn_run(net, 1500);
+  cr_assert(!tn_call(net, caller, &ci));
+  cr_assert(!tn_call(net, callee, &ci));
+}
+
+/*
+ * A private call between a dual-stack node and an IPv6-only node, each way.
+ * The dual-stack caller offers its IPv6 address (its peer has no IPv4); the
+ * dual-stack callee answers an IPv6 offer with its IPv6 address, not its
+ * first (IPv4) one. Media and floor control flow both ways over IPv6 and
+ * nothing is sent to an address family a node lacks.
+ */
+Test(node, private_call_dual_stack_and_ipv6_only) {
+  tn_domain d;
+  tn_net net;
+  start_dual_and_v6(&d, &net);
+  static prose_sdp sdp;
+
+  /* Dual-stack alice calls IPv6-only bob. */
+  private_both_ways(&net, ALICE, BOB, 0);
+  sdp_of(&net, ALICE, PROSE_MONP_PRIVATE_CALL_SETUP_REQUEST, &sdp);
+  cr_assert(sdp.ipv6);
+  cr_assert_str_eq(sdp.addr, "fd00::1", "offer c=%s", sdp.addr);
+  cr_assert(sdp.has_key_mgmt);
+  sdp_of(&net, BOB, PROSE_MONP_PRIVATE_CALL_ACCEPT, &sdp);
+  cr_assert(sdp.ipv6);
+  cr_assert_str_eq(sdp.addr, "fd00::2");
+
+  /* IPv6-only bob calls dual-stack alice. */
+  private_both_ways(&net, BOB, ALICE, 10);
+  sdp_of(&net, BOB, PROSE_MONP_PRIVATE_CALL_SETUP_REQUEST, &sdp);
+  cr_assert_str_eq(sdp.addr, "fd00::2");
+  sdp_of(&net, ALICE, PROSE_MONP_PRIVATE_CALL_ACCEPT, &sdp);
+  cr_assert(sdp.ipv6);
+  cr_assert_str_eq(sdp.addr, "fd00::1", "answer c=%s", sdp.addr);
+
+  /* Everything unicast went over IPv6 and arrived. */
+  for (size_t k = 0; k < net.n_wire; k++) {
+    const tn_dgram *w = &net.wire[k];
+    if (w->sock == PROSE_SOCK_MEDIA || w->sock == PROSE_SOCK_FLOOR)
+      cr_assert_eq(w->to.family, PROSE_DISC_AF_IPV6, "datagram %zu", k);
+  }
+  cr_assert_eq(net.unroutable, 0);
+  for (size_t i = 0; i < 2; i++) {
+    const prose_node_counters *c = ctr(&net, i);
+    cr_assert_eq(c->tx_failed, 0, "node %zu", i);
+    cr_assert_eq(c->media.drop_auth + c->media.drop_unknown_mki + c->key_mgmt_failed, 0);
+  }
+  expect_no_plaintext(&net);
+  finish(&d, &net);
+}

@@ -1,5 +1,6 @@
 #include "test_node_net.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,15 @@ prose_node_addr tn_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t por
   return x;
 }
 
+prose_node_addr tn_ipv6(const char *text, uint16_t port) {
+  prose_node_addr x;
+  memset(&x, 0, sizeof x);
+  cr_assert_eq(inet_pton(AF_INET6, text, x.ip), 1, "IPv6 address %s", text);
+  x.family = PROSE_DISC_AF_IPV6;
+  x.port = port;
+  return x;
+}
+
 static bool same_ip(const prose_node_addr *a, const prose_node_addr *b) {
   return a->family == b->family && memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16) == 0;
 }
@@ -226,7 +236,13 @@ static int net_send(void *ud, prose_node_sock sock, uint16_t local_port, const p
     nd->app[nd->n_app++] = (tn_app){local_port, *to, len, dup_bytes(bytes, len)};
     return 0;
   }
-  prose_node_addr from = nd->addr;
+  /* The source is our address of the destination's family; without one
+   * the datagram cannot leave this host. */
+  prose_node_addr from = to->family == PROSE_DISC_AF_IPV6 ? nd->addr6 : nd->addr;
+  if (from.family != to->family) {
+    net->unroutable++;
+    return -1;
+  }
   from.port = local_port;
   for (size_t k = 0; k < net->n; k++) {
     tn_node *rx = &net->nodes[k];
@@ -240,7 +256,7 @@ static int net_send(void *ud, prose_node_sock sock, uint16_t local_port, const p
           break;
         }
       }
-    } else if (same_ip(&rx->addr, to)) {
+    } else if (same_ip(&rx->addr, to) || same_ip(&rx->addr6, to)) {
       for (size_t b = 0; b < rx->n_binds; b++) {
         const tn_bind *bd = &rx->binds[b];
         if (bd->port == to->port) {
@@ -327,6 +343,8 @@ void tn_node_start(tn_net *net, size_t i, const prose_node_settings *s) {
   }
   nd->addr = nd->set.unicast4;
   nd->addr.port = 0;
+  nd->addr6 = nd->set.unicast6;
+  nd->addr6.port = 0;
   nd->n_binds = 0;
   prose_node_sockets(&nd->set, add_bind, nd);
   prose_node_callbacks cb = {net_send, net_event, net_wall};

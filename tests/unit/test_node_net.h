@@ -8,7 +8,10 @@
  * The network delivers every datagram a node sends to the nodes that bound
  * its destination: multicast fans out to every node whose socket of that
  * port joined the group (not back to the sender unless loop_multicast),
- * unicast goes to the node that owns the address. Datagrams to the loopback
+ * unicast goes to the node that owns the address (IPv4 or IPv6). A node can
+ * only send to the families it has an address of: a datagram to an IPv4
+ * address from an IPv6-only node (or the reverse) is refused (send returns
+ * -1) and counted in `unroutable`, as a host without that stack would. Datagrams to the loopback
  * address are the node's application traffic and land in that node's app
  * log. Each delivery takes latency_ms. tn_run advances the virtual clock to
  * the earliest of the next delivery and every node's next deadline.
@@ -112,7 +115,8 @@ typedef struct tn_node {
   prose_node_settings set;
   prose_rng_det rng_state;
   prose_rng rng;
-  prose_node_addr addr;
+  prose_node_addr addr;  /* own IPv4 (family NONE for an IPv6-only node) */
+  prose_node_addr addr6; /* own IPv6 (family NONE for an IPv4-only node) */
   size_t n_binds;
   tn_bind binds[TN_MAX_BINDS];
   size_t n_app, cap_app;
@@ -149,6 +153,7 @@ struct tn_net {
   tn_dgram *wire;
   tn_filter_fn filter;
   void *filter_ud;
+  uint64_t unroutable; /* sends to a family the sender has no address of */
 };
 
 /* Settings of node i before it is created (a test may adjust them). */
@@ -179,5 +184,7 @@ const tn_event *tn_last_event(const tn_node *nd, prose_node_event_type type);
 bool tn_call(const tn_net *net, size_t i, prose_node_call_info *info);
 
 prose_node_addr tn_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port);
+/* An IPv6 address from its text form (the test fails on a bad one). */
+prose_node_addr tn_ipv6(const char *text, uint16_t port);
 
 #endif

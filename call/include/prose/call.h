@@ -103,6 +103,9 @@ typedef enum prose_call_private_state {
 typedef struct prose_call_settings {
   const char *mcptt_id;      /* own MCPTT ID (SIP URI); required */
   const char *unicast_addr;  /* own IPv4/IPv6 address for private call SDP */
+  const char *unicast_addr_alt; /* optional: own address of the other family (dual
+                                 * stack); a private call's SDP then carries the
+                                 * address of the family the peer uses */
   uint16_t audio_port;       /* own RTP port for private calls */
   uint16_t floor_port;       /* own floor control port for private calls */
   uint8_t payload_type;      /* audio payload type offered (default 0, PCMU) */
@@ -197,7 +200,8 @@ typedef struct prose_call_callbacks {
 /*
  * Create an engine. settings, callbacks and rng are copied (rng->ctx must
  * outlive the engine). Returns 0 or PROSE_EINVAL (NULL argument, no
- * mcptt_id, unicast_addr not an IP address, send callbacks missing),
+ * mcptt_id, unicast_addr not an IP address, unicast_addr_alt (when set and
+ * not "") not an address of the other family, send callbacks missing),
  * PROSE_ECONFIG (a timer of 0 ms, a counter limit of 0, a string too long),
  * PROSE_ENOMEM.
  */
@@ -248,9 +252,17 @@ int prose_call_group_end_emergency(prose_call_engine *e, uint64_t now, const cha
 /* Start (on) or cancel (off) our GROUP EMERGENCY ALERT. */
 int prose_call_emergency_alert(prose_call_engine *e, uint64_t now, const char *group_id, bool on);
 
-/* Call peer_uri. Returns PROSE_ERANGE when PROSE_CALL_MAX_PRIVATE calls exist. */
+/* Call peer_uri. Returns PROSE_ERANGE when PROSE_CALL_MAX_PRIVATE calls exist.
+ * The offer carries unicast_addr. */
 int prose_call_private_call(prose_call_engine *e, uint64_t now, const char *peer_uri,
                             prose_monp_commencement mode, bool emergency);
+/* The same, for a caller that knows the family it reaches the peer on
+ * (peer_ipv6: over IPv6): the offer carries our address of that family when
+ * the engine has one (unicast_addr or unicast_addr_alt), else unicast_addr.
+ * The callee answers with its address of the family of the offer's c= line
+ * (same rule), so a dual-stack node and an IPv6-only node meet on IPv6. */
+int prose_call_private_call_af(prose_call_engine *e, uint64_t now, const char *peer_uri,
+                               prose_monp_commencement mode, bool emergency, bool peer_ipv6);
 int prose_call_private_accept(prose_call_engine *e, uint64_t now, const char *peer_uri);
 int prose_call_private_reject(prose_call_engine *e, uint64_t now, const char *peer_uri);
 /* Hang up: release an ongoing call, or abandon an outgoing or incoming one. */

@@ -205,6 +205,25 @@ void prose_floor_del(prose_floor *f);
  */
 int prose_floor_start(prose_floor *f, uint64_t now, prose_floor_role role);
 
+/*
+ * The call's type changed while the call runs: a group call upgraded to
+ * emergency or imminent peril, or returned to basic by GROUP CALL
+ * EMERGENCY END / IMMINENT PERIL END, or a private emergency call
+ * cancelled (24.379 10.2.3, 11.2.2). `flags` are the call's new
+ * PROSE_FLOOR_CALL_* flags; only the emergency and imminent peril bits may
+ * differ from the current ones (a call does not become another kind of
+ * call). From now on this client's messages carry the new Floor Indicator,
+ * its requests the new call class, and as arbitrator it weighs requests
+ * against its new class (pre-emption, queue order, tie-break). A request
+ * already queued at an arbitrator keeps the class it was queued with. The
+ * setting outlives 'Start-stop' (a session restarted after T230 keeps it).
+ * Nothing is sent and no state changes. Errors: PROSE_EINVAL (the broadcast
+ * or private bit differs, or called from a callback).
+ */
+int prose_floor_set_call_flags(prose_floor *f, uint32_t flags);
+/* The call flags in force (PROSE_FLOOR_CALL_*). */
+uint32_t prose_floor_call_flags(const prose_floor *f);
+
 /* The call is released: back to 'Start-stop'. A client that holds the
  * floor sends Floor Release first. Errors: PROSE_EINVAL (from a callback). */
 int prose_floor_stop(prose_floor *f, uint64_t now);

@@ -213,10 +213,17 @@ uint64_t prose_node_next_deadline(const prose_node *n);
  *  call_private: the peer must be in the discovery table (PROSE_ENOENT);
  *    one private call at a time (PROSE_EINVAL while one is placed or runs).
  *    Errors of the key hook (PROSE_EUNKNOWN_KMS, PROSE_EPERIOD...) are
- *    returned as they are.
+ *    returned as they are. The SDP offer carries the node's address of the
+ *    family call control reaches the peer on (a dual-stack node calling an
+ *    IPv6-only peer offers its IPv6 address); a callee answers on the
+ *    family of the offer's c= line.
  *  accept / reject: the private call ringing here (manual commencement,
  *    auto_accept_private off).
- *  hangup: the current call (the one started last) or, when none runs, the
+ *  hangup: a group call still probing (the group called last, 24.379 S2):
+ *    the probing stops, no call is started or joined for it (an answer
+ *    arriving before TFG1 ends is ignored for TFG5) and CALL_ENDED says
+ *    "cancelled";
+ *    else the current call (the one started last) or, when none runs, the
  *    private call we placed and that has not connected yet.
  *  ptt_press: PROSE_ENOKEY when the call has no key to send with (a member
  *    without the GMK); a floor participant that T230 returned to
@@ -242,6 +249,8 @@ typedef struct prose_node_call_info {
   const char *floor_state; /* "O: has permission" ... or "" */
   const char *talker;      /* "" when nobody */
   bool may_send_media;
+  bool has_call_id;        /* the call control's call identifier is known */
+  uint16_t call_id;        /* group: of the call the node is part of (S3); private: of the call */
 } prose_node_call_info;
 
 /* Iterate the calls: i from 0 while it returns true. */
