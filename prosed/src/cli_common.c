@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_opts.h"
 #include "prose/err.h"
@@ -61,4 +62,16 @@ int cli_store_open(const char *prog, const char *dir, const char *passphrase_fil
   if (pass) prose_free_secret(pass, pass_len + 1);
   if (rc) return cli_report(prog, dir, rc, &d);
   return 0;
+}
+
+int cli_find_prosed(char *out, size_t cap) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return -1;
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  if (!slash) return -1;
+  *slash = '\0';
+  if ((size_t)snprintf(out, cap, "%s/prosed", self) >= cap) return -1;
+  return access(out, X_OK);
 }

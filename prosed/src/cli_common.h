@@ -20,4 +20,8 @@ int cli_read_passphrase(const char *prog, const char *path, char **pass, size_t 
 int cli_store_open(const char *prog, const char *dir, const char *passphrase_file, int create,
                    prose_store_role role, const char *owner, prose_store **out);
 
+/* The prosed binary beside this prose binary (the build tree and an
+ * install alike) into out; 0 when it is there and executable. */
+int cli_find_prosed(char *out, size_t cap);
+
 #endif

@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_common.h"
 #include "cli_opts.h"
 #include "ctl_client.h"
 #include "prose/authority.h"
@@ -1427,19 +1428,6 @@ static int netns_setup(demo *d) {
 /* Setup, run, cleanup                                                      */
 /* ---------------------------------------------------------------------- */
 
-/* prosed beside this prose binary (the build tree and an install alike). */
-static int find_prosed(char *out, size_t cap) {
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return -1;
-  self[n] = '\0';
-  char *slash = strrchr(self, '/');
-  if (!slash) return -1;
-  *slash = '\0';
-  if ((size_t)snprintf(out, cap, "%s/prosed", self) >= cap) return -1;
-  return access(out, X_OK);
-}
-
 static int make_root(demo *d, const char *keep) {
   if (keep) {
     if (mkdir(keep, 0700) != 0 && errno != EEXIST) {
@@ -1556,7 +1544,7 @@ int prose_cli_demo(int argc, char **argv) {
   char prosed_path[4096] = "?";
   if (GET("prosed")) {
     d->prosed = GET("prosed");
-  } else if (find_prosed(prosed_path, sizeof prosed_path) == 0) {
+  } else if (cli_find_prosed(prosed_path, sizeof prosed_path) == 0) {
     d->prosed = prosed_path;
   } else {
     fprintf(stderr, PROG ": no prosed beside this prose (%s); give --prosed PATH\n", prosed_path);

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "cli_common.h"
 #include "prose/err.h"
 #include "prose/sim.h"
 
@@ -34,7 +36,9 @@ static void usage(FILE *f) {
         "  --json              the KPI report as JSON, one object per run\n"
         "  --cache DIR         keep provisioned domains in DIR (default $PROSE_SIM_CACHE)\n"
         "  --quiet             no progress lines on stderr\n"
-        "  --netns             real prosed processes in network namespaces (not available)\n"
+        "  --netns             run real prosed processes in network namespaces on a\n"
+        "                      bridge instead (root; real time; see docs/sim.md)\n"
+        "  --prosed PATH       the prosed binary for --netns (default: beside prose)\n"
         "\n"
         "Exit status: 0 every expectation held, 1 one failed or a run failed, 2 usage.\n",
         f);
@@ -42,7 +46,7 @@ static void usage(FILE *f) {
 
 typedef struct sim_args {
   const char *scenario;
-  const char *seed, *variant, *trace, *pcap, *plain, *cache;
+  const char *seed, *variant, *trace, *pcap, *plain, *cache, *prosed;
   const char *params[MAX_PARAMS];
   size_t n_params;
   bool json, quiet, trace_packets, list, netns;
@@ -82,6 +86,8 @@ static int parse_args(int argc, char **argv, sim_args *a) {
       rc = value_of(argc, argv, &i, &a->plain);
     } else if (strcmp(w, "--cache") == 0) {
       rc = value_of(argc, argv, &i, &a->cache);
+    } else if (strcmp(w, "--prosed") == 0) {
+      rc = value_of(argc, argv, &i, &a->prosed);
     } else if (strcmp(w, "--show") == 0) {
       rc = value_of(argc, argv, &i, &a->show);
     } else if (strcmp(w, "--set") == 0) {
@@ -185,10 +191,23 @@ int prose_cli_sim(int argc, char **argv) {
     fwrite(text, 1, len, stdout);
     return 0;
   }
-  if (a.netns) {
-    fprintf(stderr, PROG ": --netns (real prosed processes in network namespaces) is not "
-                    "implemented yet; run the scenario in the simulator instead\n");
+  if (a.netns && (a.pcap || a.plain)) {
+    fprintf(stderr, PROG ": --pcap and --pcap-plain need the simulator's medium, not --netns "
+                    "(capture the bridge with tcpdump instead)\n");
     return 2;
+  }
+  if (a.prosed && !a.netns) {
+    fprintf(stderr, PROG ": --prosed goes with --netns\n");
+    return 2;
+  }
+  char prosed[4096] = "";
+  if (a.netns) {
+    if (a.prosed)
+      snprintf(prosed, sizeof prosed, "%s", a.prosed);
+    else if (cli_find_prosed(prosed, sizeof prosed) != 0) {
+      fprintf(stderr, PROG ": no prosed beside this prose; name it with --prosed PATH\n");
+      return 2;
+    }
   }
   char err[PROSE_SIM_ERR_MAX];
   prose_sim_scenario *sc = NULL;
@@ -243,6 +262,8 @@ int prose_cli_sim(int argc, char **argv) {
   o.pcap_plain_path = a.plain;
   o.cache_dir = a.cache ? a.cache : getenv("PROSE_SIM_CACHE");
   o.log = a.quiet ? NULL : stderr;
+  o.netns = a.netns;
+  o.prosed_path = a.netns ? prosed : NULL;
   prose_sim_result **res = calloc(last, sizeof *res);
   if (res == NULL) {
     prose_sim_scenario_free(sc);

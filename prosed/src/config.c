@@ -200,6 +200,7 @@ static const key_def keys[] = {
     ENUM(SEC_CALL, "commencement", call.commencement, commencements, "automatic"),
     BOOL(SEC_CALL, "user_ack", call.user_ack, "false"),
     BOOL(SEC_CALL, "confirm_mode", call.confirm_mode, "false"),
+    BOOL(SEC_CALL, "auto_accept", call.auto_accept, "false"),
 
     ENUM(SEC_LOG, "level", log.level, log_levels, "info"),
 };

@@ -162,6 +162,7 @@ typedef struct prosed_call_config {
   prosed_commencement commencement; /* private calls we originate */
   bool user_ack;                    /* incoming group calls wait for the user (TFG4) */
   bool confirm_mode;                /* our announcements ask for GROUP CALL ACCEPT */
+  bool auto_accept;                 /* accept manual-commencement private calls unasked */
 } prosed_call_config;
 
 /* [group NAME] */

@@ -595,6 +595,7 @@ static void map_settings(prosed_daemon *d) {
   k->broadcast_max_duration_s = c->call.tfb1_ms / 1000u;
   k->user_ack_required = c->call.user_ack;
   k->confirm_mode = c->call.confirm_mode;
+  s->auto_accept_private = c->call.auto_accept;
   k->floor_queueing = c->floor.queueing;
   k->floor_priority = c->floor.priority;
   k->payload_type = c->media.payload_type;
@@ -666,6 +667,9 @@ static void node_event_cb(void *ud, const prose_node_event *ev) {
       ev->type == PROSE_NODE_EV_QUEUED)
     json_object_set_new(o, "reason", json_integer(ev->reason));
   json_object_set_new(o, "t_ms", json_integer((json_int_t)(ev->now - d->started_ms)));
+  /* CLOCK_MONOTONIC (uv_hrtime) in microseconds: one clock for every daemon
+   * on the machine, so a client of several can put their events in order. */
+  json_object_set_new(o, "mono_us", json_integer((json_int_t)(uv_hrtime() / 1000u)));
   char *line = json_dumps(o, JSON_COMPACT);
   prosed_log_level lvl = ev->type == PROSE_NODE_EV_ERROR ? PROSED_LOG_WARN : PROSED_LOG_INFO;
   if (ev->type == PROSE_NODE_EV_CALL_STATE || ev->type == PROSE_NODE_EV_FLOOR) lvl = PROSED_LOG_DEBUG;
@@ -700,6 +704,7 @@ static json_t *calls_json(const prosed_daemon *d) {
     set_str(o, "talker", ci.talker);
     json_object_set_new(o, "active", json_boolean(ci.active));
     json_object_set_new(o, "may_send_media", json_boolean(ci.may_send_media));
+    if (ci.has_call_id) json_object_set_new(o, "call_id", json_integer(ci.call_id));
     json_array_append_new(arr, o);
   }
   return arr;

@@ -143,6 +143,7 @@ void sim_kpi_free(sim *s) {
 }
 
 void sim_kpi_drop(sim *s, prose_sim_drop why) { s->kpi->drops[why]++; }
+void sim_kpi_drop_n(sim *s, prose_sim_drop why, uint64_t n) { s->kpi->drops[why] += n; }
 void sim_kpi_revoked(sim *s) { s->kpi->revoked++; }
 
 /* ---- floor requests ---------------------------------------------------------- */
@@ -216,7 +217,7 @@ static void set_bit(uint64_t *set, size_t i) { set[i / 64] |= 1ull << (i % 64); 
 /* Should node j hear what node t sends on call slot `slot` now? */
 static bool should_hear(const sim *s, size_t t, size_t j, int slot) {
   const sim_node *a = &s->nodes[t], *b = &s->nodes[j];
-  if (j == t || b->node == NULL || !b->calls[slot].active || a->partition != b->partition)
+  if (j == t || !b->up || !b->calls[slot].active || a->partition != b->partition)
     return false;
   if (slot == (int)SIM_PRIVATE_SLOT) return a->peer == (long)j;
   return (s->sc.nodes[j].nogmk & (1u << slot)) == 0;
@@ -282,7 +283,7 @@ void sim_kpi_frame_heard(sim *s, size_t node, const uint8_t *rtp, size_t len) {
 static bool someone_talks(const sim *s, size_t except, int slot) {
   for (size_t j = 0; j < s->n; j++) {
     const sim_node *o = &s->nodes[j];
-    if (j != except && o->node && o->calls[slot].ticking && o->calls[slot].granted) return true;
+    if (j != except && o->up && o->calls[slot].ticking && o->calls[slot].granted) return true;
   }
   return false;
 }
@@ -292,7 +293,7 @@ void sim_kpi_join(sim *s, size_t node, uint32_t slots) {
   sim_node *nd = &s->nodes[node];
   for (int g = 0; g < (int)s->sc.n_groups; g++) {
     /* Only a node that is not in the call yet enters it late. */
-    if (!(slots & (1u << g)) || nd->calls[g].late >= 0 || (nd->node && nd->calls[g].active) ||
+    if (!(slots & (1u << g)) || nd->calls[g].late >= 0 || (nd->up && nd->calls[g].active) ||
         !someone_talks(s, node, g))
       continue;
     if (s->sc.nodes[node].nogmk & (1u << g)) continue; /* it cannot hear anyway */
@@ -341,10 +342,10 @@ void sim_kpi_talkers_changed(sim *s, int slot) {
   bool coll = false;
   for (size_t i = 0; i < s->n && !coll; i++) {
     const sim_node *a = &s->nodes[i];
-    if (!a->node || !a->calls[slot].perm) continue;
+    if (!a->up || !a->calls[slot].perm) continue;
     for (size_t j = i + 1; j < s->n && !coll; j++) {
       const sim_node *b = &s->nodes[j];
-      coll = b->node && b->calls[slot].perm && a->partition == b->partition;
+      coll = b->up && b->calls[slot].perm && a->partition == b->partition;
     }
   }
   if (coll == k->coll_active[slot]) return;
@@ -554,7 +555,7 @@ static void snapshot(sim *s, prose_sim_result *r) {
     nr->rx_no_call = (double)c.rx_no_call;
     nr->app_no_floor = (double)c.app_dropped_no_floor;
     size_t active = 0;
-    for (size_t sl = 0; sl < SIM_CALL_SLOTS; sl++) active += nd->node && nd->calls[sl].active;
+    for (size_t sl = 0; sl < SIM_CALL_SLOTS; sl++) active += nd->up && nd->calls[sl].active;
     nr->in_call = (double)active;
   }
   for (size_t i = 0; i < k->n_req; i++) {
@@ -572,7 +573,7 @@ static void snapshot(sim *s, prose_sim_result *r) {
     size_t n_ids = 0, members = 0, unknown = 0;
     for (size_t i = 0; i < s->n; i++) {
       const sim_node *nd = &s->nodes[i];
-      if (!nd->node || !nd->calls[g].active) continue;
+      if (!nd->up || !nd->calls[g].active) continue;
       members++;
       if (!nd->calls[g].has_call_id) {
         unknown++;
@@ -870,9 +871,18 @@ void prose_sim_report_text(const prose_sim_result *r, FILE *f) {
   fprintf(f, "prose sim: %s%s%s  seed %llu  nodes %zu\n", r->scenario, r->label[0] ? "  " : "",
           r->label, (unsigned long long)k->seed, k->nodes);
   double run = k->wall_s - k->provision_s;
-  fprintf(f, "  virtual %.3f s, wall %.3f s (provisioning %.3f s; %.2f virtual s per wall s)\n",
-          k->virtual_s, k->wall_s, k->provision_s, run > 0 ? k->virtual_s / run : 0.0);
-  fprintf(f, "  trace hash %s\n\n", k->hash);
+  bool real = strcmp(k->world, "netns") == 0;
+  if (real) {
+    fprintf(f, "  netns: real prosed processes, real time %.3f s (setup %.3f s)\n", k->virtual_s,
+            k->provision_s);
+    fprintf(f, "  trace hash %s (real time: not reproducible)\n", k->hash);
+    if (k->notes[0]) fprintf(f, "  not applied: %s\n", k->notes);
+    fputc('\n', f);
+  } else {
+    fprintf(f, "  virtual %.3f s, wall %.3f s (provisioning %.3f s; %.2f virtual s per wall s)\n",
+            k->virtual_s, k->wall_s, k->provision_s, run > 0 ? k->virtual_s / run : 0.0);
+    fprintf(f, "  trace hash %s\n\n", k->hash);
+  }
   fprintf(f, "  %-26s %6s %9s %9s %9s %9s %9s\n", "milliseconds", "n", "mean", "p50", "p95", "p99",
           "max");
   dist_row(f, "floor access (granted)", &k->access);
@@ -935,10 +945,13 @@ void prose_sim_report_json(const prose_sim_result *r, FILE *f) {
   char name[2 * SCN_NAME_MAX], label[4 * SCN_NAME_MAX];
   sim_json_str(name, sizeof name, r->scenario);
   sim_json_str(label, sizeof label, r->label);
-  fprintf(f, "{\"scenario\":\"%s\",\"variant\":\"%s\",\"seed\":%llu,\"hash\":\"%s\",\"nodes\":%zu,"
+  char notes[2 * sizeof k->notes];
+  sim_json_str(notes, sizeof notes, k->notes);
+  fprintf(f, "{\"scenario\":\"%s\",\"variant\":\"%s\",\"world\":\"%s\",\"not_applied\":\"%s\","
+             "\"seed\":%llu,\"hash\":\"%s\",\"nodes\":%zu,"
              "\"virtual_s\":%.6f,\"wall_s\":%.3f,\"provision_s\":%.3f,",
-          name, label, (unsigned long long)k->seed, k->hash, k->nodes, k->virtual_s, k->wall_s,
-          k->provision_s);
+          name, label, k->world, notes, (unsigned long long)k->seed, k->hash, k->nodes, k->virtual_s,
+          k->wall_s, k->provision_s);
   fprintf(f, "\"requests\":%zu,\"outcomes\":{", k->requests);
   for (int o = 0; o < PROSE_SIM_OUTCOME_COUNT; o++)
     fprintf(f, "%s\"%s\":%zu", o ? "," : "", prose_sim_outcome_name((prose_sim_outcome)o),

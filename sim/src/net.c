@@ -218,8 +218,8 @@ static void overlay(scn_linkp *p, const scn_linkp *r) {
   p->has |= r->has;
 }
 
-static void link_params(const sim *s, size_t src, size_t dst, uint32_t to_ip,
-                        prose_node_sock sock, scn_linkp *p) {
+void sim_link_params(const sim *s, size_t src, size_t dst, uint32_t to_ip, prose_node_sock sock,
+                     scn_linkp *p) {
   memset(p, 0, sizeof *p);
   p->delay_us = DEFAULT_DELAY_US;
   p->queue_pkts = DEFAULT_QUEUE_PKTS;
@@ -269,7 +269,7 @@ void sim_net_deliver(sim *s, size_t src, size_t dst, prose_node_sock sock, uint1
     return;
   }
   scn_linkp p;
-  link_params(s, src, dst, to_ip, sock, &p);
+  sim_link_params(s, src, dst, to_ip, sock, &p);
   if ((p.has & LP_BURST) && s->ge_bad) {
     uint8_t *st = &s->ge_bad[src * s->n + dst];
     if (*st ? chance(s, p.ge_r) : chance(s, p.ge_p)) *st = (uint8_t)!*st;

@@ -147,7 +147,7 @@ static void store_settings(prose_store_settings *ss, prose_store_role role, cons
 static int import(pv *p, prose_store *st, const void *data, size_t len, const char *what) {
   prose_diag dg;
   prose_diag_clear(&dg);
-  int rc = prose_store_import(st, data, len, SIM_T0_NTP, NULL, &dg);
+  int rc = prose_store_import(st, data, len, p->s->t0_ntp, NULL, &dg);
   return report(p, rc, what, &dg);
 }
 
@@ -161,8 +161,10 @@ static int issue_into(pv *p, prose_store *st, const char *user) {
   prose_diag_clear(&dg);
   prose_kms_issue_params_default(&ip);
   ip.user_uri = user;
-  ip.t = SIM_T0_NTP;
+  ip.t = p->s->t0_ntp;
   ip.count = p->s->sc.keysets;
+  /* Real clocks may cross into the next key period during a run. */
+  if (p->s->opt.netns && ip.count < 2) ip.count = 2;
   ip.include_cert = true;
   int rc = prose_kms_issue(d->kms, &ip, &xml, &len, &dg);
   if (rc != 0) return report(p, rc, user, &dg);
@@ -216,7 +218,7 @@ static int build_authorities(pv *p) {
     gp.group_id = s->sc.groups[g].uri;
     gp.members = members;
     gp.n_members = nm;
-    gp.activation = SIM_T0_NTP - 3600u;
+    gp.activation = s->t0_ntp - 3600u;
     uint32_t gmk_id = 0;
     rc = prose_gms_group_create(d->gms, &gp, &gmk_id, &dg);
     if (rc) report(p, rc, s->sc.groups[g].name, &dg);
@@ -250,7 +252,7 @@ static int build_device(pv *p, size_t i) {
     prose_gms_distribute_params_default(&dp);
     dp.member_uri = cfg->uri;
     dp.group_id = s->sc.groups[g].uri;
-    dp.t = SIM_T0_NTP;
+    dp.t = s->t0_ntp;
     gmk_ctx c = {p, nd->store};
     rc = prose_gms_distribute(s->dom.gms, &dp, import_gmk, &c, &dg);
     if (rc) return report(p, rc, cfg->name, &dg);
@@ -284,7 +286,7 @@ static void cache_key(const sim *s, char out[33]) {
     return;
   }
   int n = snprintf(buf, sizeof buf, "%s|%llu|%u|%u|%zu|", CACHE_VERSION,
-                   (unsigned long long)s->sc.seed, s->sc.keysets, SIM_T0_NTP, s->n);
+                   (unsigned long long)s->sc.seed, s->sc.keysets, s->t0_ntp, s->n);
   EVP_DigestUpdate(ctx, buf, (size_t)n);
   for (size_t g = 0; g < s->sc.n_groups; g++) {
     n = snprintf(buf, sizeof buf, "g|%s|", s->sc.groups[g].uri);
@@ -356,7 +358,8 @@ int sim_provision(sim *s, char *err, size_t err_cap) {
   }
   char entry[600] = "", mark[700];
   bool cached = false;
-  if (s->opt.cache_dir) {
+  /* netns runs are keyed to the wall clock of the day: nothing to share. */
+  if (s->opt.cache_dir && !s->opt.netns) {
     char key[33];
     cache_key(s, key);
     (void)mkdir(s->opt.cache_dir, 0700);
@@ -371,6 +374,8 @@ int sim_provision(sim *s, char *err, size_t err_cap) {
     close_stores(s);
     if (rc == 0 && entry[0]) cache_store(s, entry);
   }
+  /* prosed opens the stores itself. */
+  if (s->opt.netns) return rc;
   for (size_t i = 0; rc == 0 && i < s->n; i++) rc = open_device(&p, i);
   for (size_t i = 0; rc == 0 && i < s->n; i++) rc = sim_load_keyring(s, i, err, err_cap);
   return rc;
@@ -385,7 +390,7 @@ int sim_load_keyring(sim *s, size_t i, char *err, size_t err_cap) {
   if (rc) return report(&p, rc, "keyring", NULL);
   prose_diag dg;
   prose_diag_clear(&dg);
-  rc = prose_store_load_keyring(nd->store, nd->kr, SIM_T0_NTP, &dg);
+  rc = prose_store_load_keyring(nd->store, nd->kr, s->t0_ntp, &dg);
   return report(&p, rc, s->sc.nodes[i].name, &dg);
 }
 

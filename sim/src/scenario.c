@@ -361,7 +361,7 @@ static int d_group(parser *p, const words *ws) {
   snprintf(g->uri, sizeof g->uri, "sip:%s@example.org", ws->w[1]);
   g->addr[0] = 239, g->addr[1] = 1, g->addr[2] = 1, g->addr[3] = (uint8_t)(k + 1);
   g->media_port = (uint16_t)(DEF_GROUP_MEDIA + 4u * k);
-  g->floor_port = (uint16_t)(DEF_GROUP_MEDIA + 4u * k + 1u);
+  g->floor_port = (uint16_t)(DEF_GROUP_MEDIA + 4u * k + 2u); /* after RTP and RTCP, as prosed */
   g->app_port = (uint16_t)(DEF_GROUP_APP + 4u * k);
   for (size_t i = 2; i < ws->n; i += 2) {
     if ((rc = need(p, ws, i + 1, "a value after each keyword")) != 0) return rc;
@@ -381,6 +381,9 @@ static int d_group(parser *p, const words *ws) {
     }
     if (rc) return rc;
   }
+  if (g->floor_port == g->media_port || g->floor_port == g->media_port + 1u)
+    return fail(&p->c, "group %s: floor port %u collides with RTP or RTCP of media port %u", g->name,
+                g->floor_port, g->media_port);
   s->n_groups++;
   return 0;
 }

@@ -397,8 +397,12 @@ static void on_floor(sim *s, sim_node *nd, const prose_node_event *ev, int slot)
 
 static void cb_event(void *ud, const prose_node_event *ev) {
   sim_node *nd = ud;
-  sim *s = nd->s;
   if (nd->crashing) return;
+  sim_node_event(nd->s, nd->idx, ev);
+}
+
+void sim_node_event(sim *s, size_t i, const prose_node_event *ev) {
+  sim_node *nd = &s->nodes[i];
   trace_event(s, nd, ev);
   int slot = slot_of_event(s, ev);
   if (slot < 0) return;
@@ -458,26 +462,49 @@ static void reset_calls(sim_node *nd) {
   nd->setup = -1;
 }
 
-static int node_up(sim *s, size_t i) {
+/* The in-process world: a prose_node object per node, in this process. */
+static int inproc_up(sim *s, size_t i) {
   sim_node *nd = &s->nodes[i];
-  if (nd->node) return PROSE_EEXIST;
   if (nd->kr == NULL) {
     int rc = sim_load_keyring(s, i, s->err, s->err_cap);
     if (rc) return rc;
   }
   /* A fresh stream per life: a restarted node must not reuse its SSRCs. */
   nd->rng = prose_rng_det_init(&nd->rng_state, (s->sc.seed ^ SEED_NODE) + i * 0x10000u + nd->life);
-  nd->life++;
   nd->set.store = nd->store;
   nd->set.keyring = nd->kr;
   nd->set.rng = &nd->rng;
-  reset_calls(nd);
   nd->busy_until = s->now;
   prose_node_callbacks cb = {cb_send, cb_event, cb_wall};
   int rc = prose_node_new(&nd->node, &nd->set, &cb, nd, ms_of(s->now));
+  sim_nheap_update(s, i);
+  return rc;
+}
+
+static void inproc_down(sim *s, size_t i, bool crash) {
+  sim_node *nd = &s->nodes[i];
+  if (nd->node == NULL) return;
+  nd->crashing = crash;
+  prose_node_free(nd->node, ms_of(s->now));
+  nd->node = NULL;
+  nd->crashing = false;
+  if (crash) {
+    prose_keyring_free(nd->kr);
+    nd->kr = NULL;
+  }
+  sim_nheap_update(s, i);
+}
+
+static int node_up(sim *s, size_t i) {
+  sim_node *nd = &s->nodes[i];
+  if (nd->up) return PROSE_EEXIST;
+  reset_calls(nd);
+  nd->up = true; /* before the world starts it: its first events count */
+  int rc = s->world->up(s, i);
+  nd->life++;
+  if (rc != 0) nd->up = false;
   sim_trace(s, "\"node\":\"%s\",\"action\":\"up\",\"rc\":\"%s\"", s->sc.nodes[i].name,
             prose_err_name(rc));
-  sim_nheap_update(s, i);
   return rc;
 }
 
@@ -486,23 +513,31 @@ static int node_up(sim *s, size_t i) {
  * lost with its memory; the store stays). */
 static void node_down(sim *s, size_t i, bool crash) {
   sim_node *nd = &s->nodes[i];
-  if (nd->node == NULL) return;
+  if (!nd->up) return;
   sim_kpi_keep_counters(s, i);
-  nd->crashing = crash;
-  prose_node_free(nd->node, ms_of(s->now));
-  nd->node = NULL;
-  nd->crashing = false;
+  s->world->down(s, i, crash);
+  nd->up = false;
   for (size_t k = 0; k < SIM_CALL_SLOTS; k++) {
     call_gone(s, nd, (int)k);
     sim_kpi_talkers_changed(s, (int)k);
   }
   sim_kpi_setup_end(s, nd->setup, false);
   reset_calls(nd);
-  if (crash) {
-    prose_keyring_free(nd->kr);
-    nd->kr = NULL;
+}
+
+/* A node that went away on its own (a real process that died): what
+ * node_down does, without asking the world to stop it. */
+void sim_node_lost(sim *s, size_t i) {
+  sim_node *nd = &s->nodes[i];
+  if (!nd->up) return;
+  nd->up = false;
+  for (size_t k = 0; k < SIM_CALL_SLOTS; k++) {
+    call_gone(s, nd, (int)k);
+    sim_kpi_talkers_changed(s, (int)k);
   }
-  sim_nheap_update(s, i);
+  sim_kpi_setup_end(s, nd->setup, false);
+  reset_calls(nd);
+  sim_trace(s, "\"node\":\"%s\",\"ev\":\"lost\"", s->sc.nodes[i].name);
 }
 
 /* Settings of node i: the daemon's defaults, the scenario's groups and
@@ -586,19 +621,71 @@ static void send_frame(sim *s, sim_node *nd, int slot) {
   wr32(pl + 8, (uint32_t)(s->now >> 32));
   wr32(pl + 12, (uint32_t)s->now);
   nd->offered++;
-  uint16_t port = app_port(s, nd, slot);
-  prose_node_addr from = addr_of(0x7F000001u, (uint16_t)(port + 1u));
   s->tx_frame = frame;
-  (void)prose_node_recv(nd->node, ms_of(s->now), PROSE_SOCK_APP, port, &from, pkt, 12 + plen);
+  s->world->app_send(s, nd->idx, slot, pkt, 12 + plen);
   s->tx_frame = -1;
 }
+
+static void inproc_app_send(sim *s, size_t i, int slot, const uint8_t *rtp, size_t len) {
+  sim_node *nd = &s->nodes[i];
+  uint16_t port = app_port(s, nd, slot);
+  prose_node_addr from = addr_of(0x7F000001u, (uint16_t)(port + 1u));
+  (void)prose_node_recv(nd->node, ms_of(s->now), PROSE_SOCK_APP, port, &from, rtp, len);
+}
+
+/* ---- the in-process world's user interface ------------------------------------ */
+
+static const char *slot_group(const sim *s, int slot);
+
+static int inproc_call_group(sim *s, size_t i, int g, prose_monp_call_type type) {
+  return prose_node_call_group(s->nodes[i].node, ms_of(s->now), s->sc.groups[g].uri, type);
+}
+
+static int inproc_call_private(sim *s, size_t i, size_t peer, bool manual, bool emergency) {
+  return prose_node_call_private(s->nodes[i].node, ms_of(s->now), s->sc.nodes[peer].uri, manual,
+                                 emergency);
+}
+
+static int inproc_ptt_press(sim *s, size_t i, int slot, int prio) {
+  return prose_node_ptt_press(s->nodes[i].node, ms_of(s->now), slot_group(s, slot), prio);
+}
+
+static int inproc_ptt_release(sim *s, size_t i, int slot) {
+  return prose_node_ptt_release(s->nodes[i].node, ms_of(s->now), slot_group(s, slot));
+}
+
+static int inproc_answer(sim *s, size_t i, sim_answer how) {
+  prose_node *n = s->nodes[i].node;
+  switch (how) {
+    case SIM_ANSWER_ACCEPT: return prose_node_accept(n, ms_of(s->now));
+    case SIM_ANSWER_REJECT: return prose_node_reject(n, ms_of(s->now));
+    case SIM_ANSWER_HANGUP: return prose_node_hangup(n, ms_of(s->now));
+  }
+  return PROSE_EINVAL;
+}
+
+static void run_loop(sim *s);
+
+static const sim_world inproc_world = {
+    .name = "in-process",
+    .up = inproc_up,
+    .down = inproc_down,
+    .call_group = inproc_call_group,
+    .call_private = inproc_call_private,
+    .ptt_press = inproc_ptt_press,
+    .ptt_release = inproc_ptt_release,
+    .answer = inproc_answer,
+    .app_send = inproc_app_send,
+    .network_changed = NULL, /* the medium reads the partitions and rules per datagram */
+    .run = run_loop,
+};
 
 static void on_frame(sim *s, const sim_ev *e) {
   sim_node *nd = &s->nodes[e->node];
   int slot = (int)(e->aux >> 24);
   sim_call *c = &nd->calls[slot];
   if ((e->aux & 0xFFFFFFu) != (c->tick_gen & 0xFFFFFFu)) return; /* an old ticker */
-  if (nd->node == NULL || !c->held || !c->granted || !c->active) {
+  if (!nd->up || !c->held || !c->granted || !c->active) {
     c->ticking = false;
     return;
   }
@@ -653,7 +740,7 @@ static int ptt_press(sim *s, size_t i, int target, int prio) {
   c->held = true;
   c->talk_gen++; /* a release scheduled before this press no longer applies */
   c->prio = prio;
-  rc = prose_node_ptt_press(nd->node, ms_of(s->now), slot_group(s, slot), prio);
+  rc = s->world->ptt_press(s, i, slot, prio);
   if (rc != 0) {
     nd->ptt_errors++;
     c->held = false;
@@ -673,7 +760,7 @@ static int ptt_release(sim *s, size_t i, int slot) {
   c->req = -1;
   sim_kpi_burst_end(s, i, slot);
   if (slot == (int)SIM_PRIVATE_SLOT && nd->current != slot) return PROSE_EINVAL;
-  return prose_node_ptt_release(nd->node, ms_of(s->now), slot_group(s, slot));
+  return s->world->ptt_release(s, i, slot);
 }
 
 static void schedule_release(sim *s, size_t i, int slot, uint64_t dur) {
@@ -691,7 +778,7 @@ static void schedule_release(sim *s, size_t i, int slot, uint64_t dur) {
 static void on_release(sim *s, const sim_ev *e) {
   sim_node *nd = &s->nodes[e->node];
   int slot = (int)(e->aux >> 24);
-  if ((e->aux & 0xFFFFFFu) != (nd->calls[slot].talk_gen & 0xFFFFFFu) || nd->node == NULL) return;
+  if ((e->aux & 0xFFFFFFu) != (nd->calls[slot].talk_gen & 0xFFFFFFu) || !nd->up) return;
   int rc = ptt_release(s, e->node, slot);
   trace_action(s, e->node, "ptt_release", rc);
   sim_nheap_update(s, e->node);
@@ -730,7 +817,7 @@ static void act_node(sim *s, const scn_action *a, size_t i) {
   int rc = 0;
   const char *what = "?";
   bool needs_node = !(a->kind == ACT_START || a->kind == ACT_RESTART || a->kind == ACT_CLOCK);
-  if (needs_node && nd->node == NULL) {
+  if (needs_node && !nd->up) {
     trace_action(s, i, "ignored: node down", PROSE_EINVAL);
     if (a->kind == ACT_PTT_PRESS || a->kind == ACT_TALK) (void)sim_kpi_press(s, i, 0, PROSE_EINVAL, false);
     return;
@@ -739,8 +826,7 @@ static void act_node(sim *s, const scn_action *a, size_t i) {
     case ACT_CALL:
       what = "call";
       sim_kpi_join(s, i, 1u << a->target);
-      rc = prose_node_call_group(nd->node, ms_of(s->now), s->sc.groups[a->target].uri,
-                                 (prose_monp_call_type)a->call_type);
+      rc = s->world->call_group(s, i, a->target, (prose_monp_call_type)a->call_type);
       break;
     case ACT_PTT_PRESS:
       what = "ptt_press";
@@ -762,8 +848,7 @@ static void act_node(sim *s, const scn_action *a, size_t i) {
       long peer = scn_node_find(&s->sc, a->peer);
       sim_kpi_setup_end(s, nd->setup, false);
       nd->setup = sim_kpi_setup_begin(s, i);
-      rc = prose_node_call_private(nd->node, ms_of(s->now), s->sc.nodes[peer].uri, a->manual,
-                                   a->emergency);
+      rc = s->world->call_private(s, i, (size_t)peer, a->manual, a->emergency);
       if (rc != 0) {
         sim_kpi_setup_end(s, nd->setup, false);
         nd->setup = -1;
@@ -772,11 +857,11 @@ static void act_node(sim *s, const scn_action *a, size_t i) {
       }
       break;
     }
-    case ACT_ACCEPT: what = "accept"; rc = prose_node_accept(nd->node, ms_of(s->now)); break;
-    case ACT_REJECT: what = "reject"; rc = prose_node_reject(nd->node, ms_of(s->now)); break;
+    case ACT_ACCEPT: what = "accept"; rc = s->world->answer(s, i, SIM_ANSWER_ACCEPT); break;
+    case ACT_REJECT: what = "reject"; rc = s->world->answer(s, i, SIM_ANSWER_REJECT); break;
     case ACT_HANGUP:
       what = "hangup";
-      rc = prose_node_hangup(nd->node, ms_of(s->now));
+      rc = s->world->answer(s, i, SIM_ANSWER_HANGUP);
       if (rc != 0 && nd->setup >= 0) {
         sim_kpi_setup_end(s, nd->setup, false);
         nd->setup = -1;
@@ -788,7 +873,7 @@ static void act_node(sim *s, const scn_action *a, size_t i) {
     case ACT_START:
       what = a->kind == ACT_START ? "start" : "restart";
       if (a->kind == ACT_RESTART) node_down(s, i, true);
-      if (nd->node == NULL) {
+      if (!nd->up) {
         rc = node_up(s, i);
         sim_kpi_join(s, i, s->sc.nodes[i].groups);
       } else {
@@ -811,16 +896,21 @@ static void on_action(sim *s, const sim_ev *e) {
   const scn_action *a = &s->sc.actions[e->aux];
   int rc = 0;
   switch (a->kind) {
-    case ACT_PARTITION: rc = do_partition(s, a); break;
+    case ACT_PARTITION:
+      rc = do_partition(s, a);
+      if (rc == 0 && s->world->network_changed) rc = s->world->network_changed(s);
+      break;
     case ACT_HEAL:
       for (size_t i = 0; i < s->n; i++) s->nodes[i].partition = 0;
       for (size_t g = 0; g < s->sc.n_groups; g++) sim_kpi_talkers_changed(s, (int)g);
       sim_trace(s, "\"action\":\"heal\"");
+      if (s->world->network_changed) rc = s->world->network_changed(s);
       break;
     case ACT_LINK:
       for (size_t k = 0; rc == 0 && k < a->n_rules; k++)
         rc = sim_net_enable_rule(s, a->rule + k, NULL, 0);
       sim_trace(s, "\"action\":\"link\",\"line\":%d", a->line);
+      if (rc == 0 && s->world->network_changed) rc = s->world->network_changed(s);
       break;
     case ACT_MARK: {
       char text[2 * SCN_NAME_MAX];
@@ -828,7 +918,10 @@ static void on_action(sim *s, const sim_ev *e) {
       sim_trace(s, "\"action\":\"mark\",\"text\":\"%s\"", text);
       break;
     }
-    case ACT_EXPECT: sim_kpi_expect(s, a->expect); break;
+    case ACT_EXPECT:
+      if (s->world->before_expect) s->world->before_expect(s);
+      sim_kpi_expect(s, a->expect);
+      break;
     case ACT_CALL:
     case ACT_PTT_PRESS:
     case ACT_PTT_RELEASE:
@@ -1021,6 +1114,15 @@ static double wall_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void sim_dispatch(sim *s, sim_ev *e) {
+  switch ((sim_ev_kind)e->kind) {
+    case EV_PKT: on_packet(s, e); break;
+    case EV_ACTION: on_action(s, e); break;
+    case EV_FRAME: on_frame(s, e); break;
+    case EV_RELEASE: on_release(s, e); break;
+  }
+}
+
 static void run_loop(sim *s) {
   for (;;) {
     uint64_t te = SIM_NEVER, tn = SIM_NEVER;
@@ -1034,12 +1136,7 @@ static void run_loop(sim *s) {
     if (have_e && te <= tn) {
       sim_ev e;
       sim_ev_pop(s, &e);
-      switch ((sim_ev_kind)e.kind) {
-        case EV_PKT: on_packet(s, &e); break;
-        case EV_ACTION: on_action(s, &e); break;
-        case EV_FRAME: on_frame(s, &e); break;
-        case EV_RELEASE: on_release(s, &e); break;
-      }
+      sim_dispatch(s, &e);
     } else {
       on_timeout(s, ni);
     }
@@ -1079,6 +1176,8 @@ static int sim_init(sim *s) {
 }
 
 static void sim_free(sim *s) {
+  /* Real processes stop before their stores go. */
+  if (s->world && s->world->teardown) s->world->teardown(s);
   /* Nodes go without a trace: the run is over, the hash is taken. */
   for (size_t i = 0; i < s->n && s->nodes; i++)
     if (s->nodes[i].node) {
@@ -1139,17 +1238,22 @@ int prose_sim_run(const prose_sim_scenario *sc, const prose_sim_options *o,
     return rc;
   }
   if (opt.has_seed) s->sc.seed = opt.seed;
+  s->world = opt.netns ? &sim_netns_world : &inproc_world;
+  s->t0_ntp = SIM_T0_NTP;
   rc = sim_init(s);
+  if (rc == 0 && s->world->check) rc = s->world->check(s);
   if (rc == 0) rc = sim_provision(s, err, err_cap);
+  if (rc == 0 && s->world->start) rc = s->world->start(s);
   double t1 = wall_now();
   for (size_t i = 0; rc == 0 && i < s->n; i++)
     if (!s->sc.nodes[i].off && s->sc.nodes[i].start_us == 0) rc = node_up(s, i);
   if (rc == 0) {
-    sim_trace(s, "\"ev\":\"run\",\"scenario\":\"%s\",\"seed\":%llu,\"nodes\":%zu", s->sc.name,
-              (unsigned long long)s->sc.seed, s->n);
-    run_loop(s);
+    sim_trace(s, "\"ev\":\"run\",\"scenario\":\"%s\",\"seed\":%llu,\"nodes\":%zu,\"world\":\"%s\"",
+              s->sc.name, (unsigned long long)s->sc.seed, s->n, s->world->name);
+    s->world->run(s);
+    if (s->world->finish) rc = s->world->finish(s);
     prose_sim_result *live = s->result;
-    rc = sim_kpi_finish(s); /* a new s->result with the measurements */
+    if (rc == 0) rc = sim_kpi_finish(s); /* a new s->result with the measurements */
     if (rc == 0) {
       prose_sim_result *r = s->result;
       r->kpi.datagrams = live->kpi.datagrams;
@@ -1158,6 +1262,8 @@ int prose_sim_run(const prose_sim_scenario *sc, const prose_sim_options *o,
       sim_capture_hash(s, r->kpi.hash);
       snprintf(r->label, sizeof r->label, "%s",
                prose_sim_scenario_variant_label(sc, opt.variant));
+      snprintf(r->kpi.world, sizeof r->kpi.world, "%s", s->world->name);
+      snprintf(r->kpi.notes, sizeof r->kpi.notes, "%s", s->notes);
       *out = r;
       s->result = NULL;
       prose_sim_result_free(live);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "prose/call_msg.h"
 #include "prose/media.h"
 #include "prose/node.h"
 #include "prose/rng.h"
@@ -116,6 +117,9 @@ int sim_net_init(sim *s, char *err, size_t err_cap);
 /* Bring rule k into force (its patterns resolved now). */
 int sim_net_enable_rule(sim *s, size_t k, char *err, size_t err_cap);
 void sim_net_free(sim *s);
+/* The link parameters from src to dst for a datagram to to_ip on sock. */
+void sim_link_params(const sim *s, size_t src, size_t dst, uint32_t to_ip, prose_node_sock sock,
+                     scn_linkp *p);
 
 /* ---- sim.c ------------------------------------------------------------------- */
 
@@ -176,14 +180,57 @@ typedef struct sim_node {
   /* Counters of earlier incarnations, so crashes do not lose them. */
   prose_node_counters past;
   uint64_t past_disc_rej;
+  bool up;             /* the node runs (in whichever world) */
   /* Frames. */
   uint64_t offered, sent, heard;
   uint32_t ptt_errors;
   uint32_t grants;
 } sim_node;
 
+/* Answers to a ringing or running call. */
+typedef enum sim_answer { SIM_ANSWER_ACCEPT = 0, SIM_ANSWER_REJECT, SIM_ANSWER_HANGUP } sim_answer;
+
+/*
+ * What the nodes run in. The model of the users, the application, the
+ * timeline and the KPIs (sim.c, kpi.c) is the same for both worlds:
+ *   in-process (sim.c): prose_node objects over the simulated medium, in
+ *     virtual time; deterministic;
+ *   netns (netns.c): real prosed processes in network namespaces on a
+ *     bridge, driven through their control sockets, in real time; the
+ *     kernel carries the datagrams and nftables drops them.
+ * Each operation returns 0 or a prose error, as the node API does; events
+ * come back through sim_node_event.
+ */
+typedef struct sim_world {
+  const char *name;
+  int (*check)(sim *s);                 /* can this scenario run here? (optional) */
+  int (*start)(sim *s);                 /* after provisioning, before nodes come up (optional) */
+  int (*up)(sim *s, size_t i);
+  void (*down)(sim *s, size_t i, bool crash);
+  int (*call_group)(sim *s, size_t i, int group, prose_monp_call_type type);
+  int (*call_private)(sim *s, size_t i, size_t peer, bool manual, bool emergency);
+  int (*ptt_press)(sim *s, size_t i, int slot, int prio);
+  int (*ptt_release)(sim *s, size_t i, int slot);
+  int (*answer)(sim *s, size_t i, sim_answer how);
+  /* The application gives node i an RTP frame for call slot `slot`
+   * (s->tx_frame names it for the KPIs). */
+  void (*app_send)(sim *s, size_t i, int slot, const uint8_t *rtp, size_t len);
+  /* Partitions or link rules changed (optional). */
+  int (*network_changed)(sim *s);
+  void (*run)(sim *s);                  /* the loop, to s->end */
+  void (*before_expect)(sim *s);        /* refresh what expectations read (optional) */
+  int (*finish)(sim *s);                /* before the KPIs are taken (optional) */
+  void (*teardown)(sim *s);             /* release everything (optional; also after errors) */
+} sim_world;
+
+extern const sim_world sim_netns_world; /* netns.c */
+
 struct sim {
   scn sc;
+  const sim_world *world;
+  struct sim_netns *nn; /* netns.c's state */
+  uint32_t t0_ntp;      /* what virtual time 0 is on the wall clocks, and the keys' T */
+  char notes[512];      /* what the world could not do as the scenario says */
   prose_sim_options opt;
   char *err;
   size_t err_cap;
@@ -230,6 +277,13 @@ typedef struct sim_mcast {
   uint8_t *sock;
 } sim_mcast;
 
+/* An event of node i, from whichever world runs it. */
+void sim_node_event(sim *s, size_t i, const prose_node_event *ev);
+/* Node i went away by itself (its process died). */
+void sim_node_lost(sim *s, size_t i);
+/* Perform one queued event (an action, a frame, the end of a talk, a datagram). */
+void sim_dispatch(sim *s, sim_ev *e);
+
 /* The call slot of a group URI, or -1. */
 int sim_group_slot(const sim *s, const char *group_uri);
 /* Addresses: 10.x.y.z for node i, as host-order integers. */
@@ -241,6 +295,7 @@ uint32_t sim_ip_of(const prose_node_addr *a);
 
 int sim_kpi_new(sim *s);
 void sim_kpi_drop(sim *s, prose_sim_drop why);
+void sim_kpi_drop_n(sim *s, prose_sim_drop why, uint64_t n);
 /* Fold the counters of node i's current incarnation into its totals
  * (before the node goes away). */
 void sim_kpi_keep_counters(sim *s, size_t i);

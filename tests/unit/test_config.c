@@ -117,6 +117,7 @@ Test(config, good_file_values) {
       "commencement = manual\n"
       "user_ack = 1\n"
       "confirm_mode = true\n"
+      "auto_accept = yes\n"
       "max_duration_ms = 1000\n"
       "[log]\n"
       "level = debug\n"
@@ -166,6 +167,7 @@ Test(config, good_file_values) {
   cr_assert_eq(c.call.commencement, PROSED_COMMENCE_MANUAL);
   cr_assert(c.call.user_ack);
   cr_assert(c.call.confirm_mode);
+  cr_assert(c.call.auto_accept);
   cr_assert_eq(c.call.max_duration_ms, 1000);
   cr_assert_eq(c.log.level, PROSED_LOG_DEBUG);
   cr_assert_eq(c.n_groups, 2);
@@ -175,7 +177,7 @@ Test(config, good_file_values) {
   cr_assert_eq(c.groups[0].media_port, 30000);
   cr_assert_eq(c.groups[0].floor_port, 30002, "floor port defaults to media + 2");
   cr_assert_eq(c.groups[0].call_type, PROSED_CALL_BASIC);
-  cr_assert_eq(c.groups[0].line, 48);
+  cr_assert_eq(c.groups[0].line, 49);
   cr_assert_str_eq(c.groups[1].id, "sip:rescue@example.org", "id defaults to NAME");
   cr_assert_eq(c.groups[1].address.family, PROSED_AF_INET6);
   cr_assert_eq(c.groups[1].media_port, 31000);

@@ -301,7 +301,7 @@ Test(sim, pcap_and_plaintext_twin) {
   fclose(f);
   if (system("command -v tshark >/dev/null 2>&1") == 0) {
     char cmd[512];
-    const char *da = "-d udp.port==30000,rtp -d udp.port==30001,rtcp -d udp.port==20000,rtp "
+    const char *da = "-d udp.port==30000,rtp -d udp.port==30002,rtcp -d udp.port==20000,rtp "
                      "-d udp.port==20002,rtcp";
     snprintf(cmd, sizeof cmd, "tshark -r %s -T fields -e frame.number 2>/dev/null", wire);
     cr_assert_eq(count_lines(cmd), k->datagrams, "one record per datagram sent");

@@ -85,6 +85,11 @@ typedef struct prose_sim_options {
    * afterwards. NULL: provision from scratch in a temporary directory. */
   const char *cache_dir;
   FILE *log;            /* progress lines (provisioning, warnings), or NULL */
+  /* Run real prosed processes in network namespaces instead of in-process
+   * nodes (root only; docs/sim.md "Multi-process runs"). Real time, so not
+   * reproducible; no pcaps. prosed_path: the prosed binary. */
+  bool netns;
+  const char *prosed_path;
 } prose_sim_options;
 
 void prose_sim_options_default(prose_sim_options *o);
@@ -181,6 +186,9 @@ typedef struct prose_sim_kpi {
   uint64_t steps;           /* loop iterations */
 
   size_t expectations, expectations_failed;
+
+  char world[16];       /* "in-process" or "netns" */
+  char notes[512];      /* what the world could not do as the scenario says ("" = all) */
 } prose_sim_kpi;
 
 const prose_sim_kpi *prose_sim_result_kpi(const prose_sim_result *r);
