@@ -173,6 +173,12 @@ static int run_tool(char *const argv[], int nsfd, const char *in, char *out, siz
       dup2(nul, 1);
     if (quiet && nul >= 0) dup2(nul, 2);
     execvp(argv[0], argv);
+    /* Root's tools, when PATH does not name the sbin directories. */
+    char alt[64];
+    snprintf(alt, sizeof alt, "/usr/sbin/%s", argv[0]);
+    execv(alt, argv);
+    snprintf(alt, sizeof alt, "/sbin/%s", argv[0]);
+    execv(alt, argv);
     if (!quiet) dprintf(2, "prose sim: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }

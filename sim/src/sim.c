@@ -508,14 +508,10 @@ static int node_up(sim *s, size_t i) {
   return rc;
 }
 
-/* Take node i down: gracefully (it leaves and releases its calls) or as a
- * crash (nothing it would send in going leaves the node, and its keyring is
- * lost with its memory; the store stays). */
-static void node_down(sim *s, size_t i, bool crash) {
+/* The model's side of a node going away: its calls, floor and pending
+ * setup end with it. */
+static void node_gone(sim *s, size_t i) {
   sim_node *nd = &s->nodes[i];
-  if (!nd->up) return;
-  sim_kpi_keep_counters(s, i);
-  s->world->down(s, i, crash);
   nd->up = false;
   for (size_t k = 0; k < SIM_CALL_SLOTS; k++) {
     call_gone(s, nd, (int)k);
@@ -525,18 +521,21 @@ static void node_down(sim *s, size_t i, bool crash) {
   reset_calls(nd);
 }
 
+/* Take node i down: gracefully (it leaves and releases its calls) or as a
+ * crash (nothing it would send in going leaves the node, and its keyring is
+ * lost with its memory; the store stays). */
+static void node_down(sim *s, size_t i, bool crash) {
+  if (!s->nodes[i].up) return;
+  sim_kpi_keep_counters(s, i);
+  s->world->down(s, i, crash);
+  node_gone(s, i);
+}
+
 /* A node that went away on its own (a real process that died): what
  * node_down does, without asking the world to stop it. */
 void sim_node_lost(sim *s, size_t i) {
-  sim_node *nd = &s->nodes[i];
-  if (!nd->up) return;
-  nd->up = false;
-  for (size_t k = 0; k < SIM_CALL_SLOTS; k++) {
-    call_gone(s, nd, (int)k);
-    sim_kpi_talkers_changed(s, (int)k);
-  }
-  sim_kpi_setup_end(s, nd->setup, false);
-  reset_calls(nd);
+  if (!s->nodes[i].up) return;
+  node_gone(s, i);
   sim_trace(s, "\"node\":\"%s\",\"ev\":\"lost\"", s->sc.nodes[i].name);
 }
 

@@ -50,6 +50,17 @@ leftovers() {
   [[ -z ${daemons// /} ]] || { echo "  leftover daemons: $daemons"; return 1; }
 }
 
+# run OUT ERR COMMAND...: run it with its output in OUT and ERR, its exit
+# status in $rc.
+run() {
+  local out=$1 err=$2
+  shift 2
+  set +e
+  "$@" > "$out" 2> "$err"
+  rc=$?
+  set -e
+}
+
 # json FILE EXPR: evaluate a Python expression over the report object r.
 json() {
   python3 - "$1" "$2" <<'EOF'
@@ -64,10 +75,7 @@ EOF
 # ---- 1. the demo scenario in both worlds ---------------------------------
 
 "$PROSE" sim demo --json --quiet > "$WORK/inproc.json"
-set +e
-"$PROSE" sim --netns demo --json --prosed "$PROSED" > "$WORK/netns.json" 2> "$WORK/netns.err"
-rc=$?
-set -e
+run "$WORK/netns.json" "$WORK/netns.err" "$PROSE" sim --netns demo --json --prosed "$PROSED"
 check "demo: --netns exits 0 (every expectation held)" [ "$rc" -eq 0 ]
 [[ $rc -eq 0 ]] || cat "$WORK/netns.err"
 check "demo: the report says the netns world" json "$WORK/netns.json" 'r["world"] == "netns"'
@@ -92,10 +100,8 @@ check "demo: nothing left behind" leftovers
 # Pre-emption by an emergency call between real daemons: the arbitrator's
 # revocation and the new talker's grant are seen in the order they happened
 # (no phantom collision), and every expectation holds.
-set +e
-"$PROSE" sim --netns emergency --json --prosed "$PROSED" > "$WORK/emergency.json" 2> "$WORK/emergency.err"
-rc=$?
-set -e
+run "$WORK/emergency.json" "$WORK/emergency.err" \
+  "$PROSE" sim --netns emergency --json --prosed "$PROSED"
 check "emergency: --netns exits 0 (every expectation held)" [ "$rc" -eq 0 ]
 [[ $rc -eq 0 ]] || cat "$WORK/emergency.err"
 check "emergency: one revocation, no collision, alice granted in under 50 ms" \
@@ -129,11 +135,8 @@ expect c.heard > 0
 expect d.heard > 0
 expect private_calls == 0
 EOF
-set +e
-"$PROSE" sim --netns "$WORK/faults.scn" --json --prosed "$PROSED" --trace "$WORK/faults.trace" \
-  > "$WORK/faults.json" 2> "$WORK/faults.err"
-rc=$?
-set -e
+run "$WORK/faults.json" "$WORK/faults.err" \
+  "$PROSE" sim --netns "$WORK/faults.scn" --json --prosed "$PROSED" --trace "$WORK/faults.trace"
 check "faults: exits 0" [ "$rc" -eq 0 ]
 [[ $rc -eq 0 ]] || cat "$WORK/faults.err"
 check "faults: loss and partition drops counted by nftables" \
@@ -160,34 +163,23 @@ node a groups fire
 node b groups fire
 set call.tfg1 5ms nodes b
 EOF
-set +e
-"$PROSE" sim --netns "$WORK/refused.scn" --prosed "$PROSED" > "$WORK/refused.out" 2> "$WORK/refused.err"
-rc=$?
-set -e
+run "$WORK/refused.out" "$WORK/refused.err" \
+  "$PROSE" sim --netns "$WORK/refused.scn" --prosed "$PROSED"
 check "refused config: exit status 1" [ "$rc" -eq 1 ]
 check "refused config: the node is named" grep -q "b's prosed did not start (exit status" "$WORK/refused.err"
 check "refused config: prosed's own reason is shown" grep -q "TFG1" "$WORK/refused.err"
 check "refused config: nothing left behind" leftovers
 
-set +e
-"$PROSE" sim --netns demo --prosed /nonexistent/prosed > /dev/null 2> "$WORK/noprosed.err"
-rc=$?
-set -e
+run /dev/null "$WORK/noprosed.err" "$PROSE" sim --netns demo --prosed /nonexistent/prosed
 check "missing prosed: exit status 1" [ "$rc" -eq 1 ]
 check "missing prosed: says so" grep -q "prosed not found at /nonexistent/prosed" "$WORK/noprosed.err"
 
-set +e
-"$PROSE" sim --netns demo --pcap "$WORK/x.pcap" > /dev/null 2> "$WORK/pcap.err"
-rc=$?
-set -e
+run /dev/null "$WORK/pcap.err" "$PROSE" sim --netns demo --pcap "$WORK/x.pcap"
 check "--pcap with --netns: usage error (2)" [ "$rc" -eq 2 ]
 check "--pcap with --netns: says why" grep -q "capture the bridge" "$WORK/pcap.err"
 check "--pcap with --netns: no file written" [ ! -e "$WORK/x.pcap" ]
 
-set +e
-"$PROSE" sim demo --prosed "$PROSED" > /dev/null 2> "$WORK/prosed.err"
-rc=$?
-set -e
+run /dev/null "$WORK/prosed.err" "$PROSE" sim demo --prosed "$PROSED"
 check "--prosed without --netns: usage error (2)" [ "$rc" -eq 2 ]
 
 # An interrupt in the middle: the run ends, says so, and cleans up.
