@@ -19,206 +19,76 @@
 #     with the expected trailer (group: tag 16 + MKI 8 (GMK-ID || sender's
 #     GUK-ID) + ROC 4; private: tag 16 + MKI 4), every floor datagram is
 #     SRTCP (E flag, MKI) that tshark cannot read as an MCPT APP message;
-#  7. the daemons stop cleanly on SIGTERM; no sanitizer report in the logs.
+#  7. the daemons stop cleanly on SIGTERM (exit 0, every handle closed); no
+#     sanitizer report in the logs.
 #
 # Not root, or no ip/nft/tshark/dumpcap, or namespaces not permitted: prints
 # why and exits 77 (CTest: skipped).
 #
 # usage: netns_calls.sh PATH_TO_PROSE PATH_TO_PROSED
 set -u
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
-[[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces)"
-for t in ip nft tshark dumpcap python3; do
-  command -v $t >/dev/null || skip "$t is not installed"
-done
-PROSE=$(realpath "${1:?usage: netns_calls.sh PROSE PROSED}")
-PROSED=$(realpath "${2:?usage: netns_calls.sh PROSE PROSED}")
-WORK=$(mktemp -d /tmp/prose-netns-XXXXXX)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+need_root "network namespaces"
+need_tools "" ip nft tshark dumpcap python3
+init_run prose-netns "$@"
 
-# Names unique to this run, so parallel runs never collide.
-TAG=prose$$
-NSB=$TAG-br
-declare -A NS=([alice]=$TAG-alice [bob]=$TAG-bob [carol]=$TAG-carol)
+netns_names prose
 declare -A ADDR=([alice]=198.18.0.1 [bob]=198.18.0.2 [carol]=198.18.0.3)
 # Alice and carol name their interface, bob gives its address: both forms
 # of [network] interface are exercised.
 declare -A IFACE=([alice]=eth0 [bob]=198.18.0.2 [carol]=eth0)
 DISC=239.255.80.1
 GADDR=239.255.81.1
-GAPP=40004 # the group's application port (slot 1)
-PAPP=40000 # private calls (slot 0)
-GMEDIA=30000
-GFLOOR=30002
-PMEDIA=50000
-PFLOOR=50002
 NSEND=50
 
-daemons=() # the prosed processes (until they stopped)
-pids=()    # applications and the capture
-cleanup() {
-  for p in "${daemons[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  for u in $USERS; do
-    ip netns exec "${NS[$u]}" nft delete table inet prose_loss 2>/dev/null
-    ip netns del "${NS[$u]}" 2>/dev/null
-  done
-  ip netns del "$NSB" 2>/dev/null
-  if [[ $fail -ne 0 || -n "${KEEP_WORK:-}" ]]; then
-    for f in "$WORK"/{alice,bob,carol}.log; do
-      [[ -f $f ]] || continue
-      echo "==== $f (last 30 lines)"
-      tail -n 30 "$f"
-    done
-  fi
-  [[ -n "${KEEP_WORK:-}" ]] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- the network --------------------------------------------------------------
-ip netns add "$NSB" 2>/dev/null || skip "cannot create network namespaces here"
-nsx() { ip netns exec "${NS[$1]}" "${@:2}"; }
-{
-  set -e
-  ip -n "$NSB" link set lo up
-  ip -n "$NSB" link add br0 type bridge
-  # No IGMP snooping: without a querier the bridge would forward groups by
-  # whatever reports it happened to see.
-  ip -n "$NSB" link set br0 type bridge mcast_snooping 0
-  ip -n "$NSB" link set br0 up
-  i=0
-  for u in $USERS; do
-    i=$((i + 1))
-    ip netns add "${NS[$u]}"
-    ip -n "$NSB" link add v$u type veth peer name eth0 netns "${NS[$u]}"
-    ip -n "$NSB" link set v$u master br0 up
-    ip -n "${NS[$u]}" link set lo up
-    ip -n "${NS[$u]}" addr add "${ADDR[$u]}/24" dev eth0
-    ip -n "${NS[$u]}" link set eth0 up
-    ip -n "${NS[$u]}" route add 224.0.0.0/4 dev eth0
-  done
-  set +e
-} || {
-  bad "network setup"
-  exit 1
-}
-
-# ---- the daemons and their applications -------------------------------------------
-note "provisioning ($(elapsed) s)"
-check "provisioning" provision_domain || exit 1
-# Capture on the three bridge ports from the start: everything the nodes
-# send passes there.
-ip netns exec "$NSB" dumpcap -q -i valice -i vbob -i vcarol -f udp -w "$WORK/cap.pcapng" \
-  >"$WORK/dumpcap.log" 2>&1 &
-capture=$!
-pids+=($capture)
-check "capture started" wait_until 10 test -s "$WORK/cap.pcapng"
+# ---- the network, the daemons and their applications ----------------------------
+must "network setup" net_bridge
+provision
+capture_start
 for u in $USERS; do
-  write_conf $u "${ADDR[$u]}" "${IFACE[$u]}" $DISC $GADDR 127.0.0.1
-  # `ip netns exec` execs the command: $! is the daemon itself (not a
-  # subshell), so the signals below reach it.
-  ip netns exec "${NS[$u]}" "$PROSED" --config "$WORK/$u.conf" >"$WORK/$u.log" 2>&1 &
-  eval "PID_$u=$!"
-  DAEMON_PIDS="${DAEMON_PIDS:-} $!"
-  daemons+=($!)
-  ip netns exec "${NS[$u]}" python3 "$RTPAPP" recv 127.0.0.1 $((GAPP + 1)) \
-    "$WORK/$u-group.json" 120 &
-  pids+=($!)
-  ip netns exec "${NS[$u]}" python3 "$RTPAPP" recv 127.0.0.1 $((PAPP + 1)) \
-    "$WORK/$u-private.json" 120 &
-  pids+=($!)
+  write_conf "$u" "${ADDR[$u]}" "${IFACE[$u]}" $DISC $GADDR 127.0.0.1
 done
-for u in $USERS; do check "$u discovers 2 peers" wait_until 10 has_peers $u 2; done
-note "discovery done ($(elapsed) s)"
-# app_send NODE PORT TAG COUNT : NODE's application sends COUNT packets.
-app_send() { nsx $1 python3 "$RTPAPP" send 127.0.0.1 $(($2 + 1)) 127.0.0.1 $2 $3 0 $4 10; }
-# heard NODE KIND TAG COUNT MIN : NODE's application got at least MIN of them
-# byte-exact (waits up to 2 s for stragglers).
-heard() {
-  local f="$WORK/$1-$2.json"
-  wait_until 2 got_at_least "$f" $3 0 $4 $5
-  check "$1 heard $3: $5..$4 wanted, got $(received "$f" $3 0 $4) (exact bad dup)" \
-    got_at_least "$f" $3 0 $4 $5
-}
+start_nodes 10
 
 # ---- group call ------------------------------------------------------------------
-check "alice: call group" ctl alice call group $GROUP
-for u in bob carol; do check "$u joined" wait_until 5 in_call $u group S3; done
-check "alice: ptt press" ctl alice ptt press --group $GROUP
-check "alice may send" wait_until 5 may_send alice group
-app_send alice $GAPP g-alice $NSEND
-for u in bob carol; do heard $u group g-alice $NSEND $NSEND; done
+call_group alice
+press alice group
+talk alice group g-alice $NSEND $NSEND bob carol
 
 # Floor handover: bob asks while alice talks and is queued; alice releases.
-check "bob: ptt press" ctl bob ptt press --group $GROUP
+check "bob: ptt press" ctl bob ptt press --group "$GROUP"
 sleep 0.3
-cannot_send() { ! may_send "$@"; }
 check "bob may not send while alice talks" cannot_send bob group
-check "alice: ptt release" ctl alice ptt release --group $GROUP
+release alice group
 check "bob granted" wait_until 5 may_send bob group
-app_send bob $GAPP g-bob $NSEND
-for u in alice carol; do heard $u group g-bob $NSEND $NSEND; done
-check "bob: ptt release" ctl bob ptt release --group $GROUP
+talk bob group g-bob $NSEND $NSEND alice carol
+release bob group
 note "group call done ($(elapsed) s)"
 
 # ---- loss on carol's egress to the bridge (not on lo: her application) ----------------------------------------------------------
 LOSS=20
-nsx carol nft -f - <<EOF
-table inet prose_loss {
-  chain out {
-    type filter hook output priority 0; policy accept;
-    oifname "eth0" meta l4proto udp numgen random mod 100 < $LOSS counter drop
-  }
-}
-EOF
-check "loss rule installed" nsx carol nft list table inet prose_loss
+loss_on carol $LOSS
 sleep 0.3
-check "carol: ptt press under $LOSS % loss" ctl carol ptt press --group $GROUP
-check "carol obtains the floor under loss" wait_until 5 may_send carol group
-app_send carol $GAPP g-carol 100
-for u in alice bob; do heard $u group g-carol 100 55; done
+press carol group
+talk carol group g-carol 100 55 alice bob
 for u in alice bob; do
   r=$(received "$WORK/$u-group.json" g-carol 0 100)
   check "$u: nothing damaged or duplicated under loss ($r)" test "${r#* }" == "0 0"
 done
-dropped=$(nsx carol nft list table inet prose_loss | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+dropped=$(loss_dropped carol)
 check "the loss rule dropped packets (${dropped:-?})" test "${dropped:-0}" -gt 0
-check "carol: ptt release" ctl carol ptt release --group $GROUP
-nsx carol nft delete table inet prose_loss
+release carol group
+loss_off carol
 note "loss phase done: $dropped datagrams dropped ($(elapsed) s)"
 
 # ---- private call alice -> bob, both ways --------------------------------------------
-check "alice: call private bob" ctl alice call private sip:bob@example.org
-check "bob in the private call" wait_until 5 in_call bob private P4
-check "alice may send (private)" wait_until 5 may_send alice private
-app_send alice $PAPP p-alice $NSEND
-heard bob private p-alice $NSEND $NSEND
-check "alice: ptt release (private)" ctl alice ptt release --call sip:bob@example.org
-check "bob: ptt press (private)" ctl bob ptt press --call sip:alice@example.org
-check "bob may send (private)" wait_until 5 may_send bob private
-app_send bob $PAPP p-bob $NSEND
-heard alice private p-bob $NSEND $NSEND
-check "carol heard nothing of the private call" test "$(received "$WORK/carol-private.json" p-alice 0 $NSEND)" == "0 0 0"
-check "alice: hangup" ctl alice hangup --call sip:bob@example.org
+private_both_ways alice bob carol $NSEND
 note "private call done ($(elapsed) s)"
 
 # ---- stop, then read the capture ---------------------------------------------------------
-for u in $USERS; do
-  p=$(eval echo \$PID_$u)
-  kill -TERM "$p"
-  wait "$p"
-  rc=$?
-  check "$u exits 0 on SIGTERM (got $rc)" test $rc -eq 0
-done
-daemons=()
-sleep 0.2
-kill -INT $capture
-wait $capture
-check "no sanitizer report from the daemons" no_sanitizer_report $DAEMON_PIDS -- "$WORK"/{alice,bob,carol}.log
+stop_daemons
+capture_stop
 
 note "capture analysis ($(elapsed) s)"
 CAP=$WORK/cap.pcapng
@@ -233,7 +103,7 @@ tshark -r "$CAP" -d udp.port==$GMEDIA,rtp -d udp.port==$PMEDIA,rtp \
   -e frame.interface_name -e ip.src -e udp.dstport -e rtp.version -e rtp.p_type \
   -e rtcp.pt -e rtcp.app.name -e udp.payload >"$WORK/frames.tsv" 2>"$WORK/tshark.err"
 check "tshark read the capture: $(head -c 300 "$WORK/tshark.err")" test -s "$WORK/frames.tsv"
-python3 - "$WORK/frames.tsv" "$GMK_ID" "$GUK_alice" "$GUK_bob" "$GUK_carol" \
+python3 - "$WORK/frames.tsv" "$GMK_ID" "${GUK[alice]}" "${GUK[bob]}" "${GUK[carol]}" \
   $GMEDIA $GFLOOR $PMEDIA $PFLOOR $NSEND >"$WORK/wire.out" <<'PY'
 import sys
 (path, gmk, g_alice, g_bob, g_carol, gmedia, gfloor, pmedia, pfloor, nsend) = sys.argv[1:]
