@@ -32,6 +32,7 @@
 #define TICK_MS 1000u          /* resolvers are checked for staleness this often */
 #define STALE_MIN_MS 1000u     /* never re-resolve a service more often */
 #define UNKNOWN_STALE_MS 10000u /* re-resolve period when its peer is not in the table */
+#define RETRY_MIN_MS 1000u     /* first retry after a failed resolve; doubles per failure */
 
 /* One resolver per (interface, protocol, instance name) browsed. */
 typedef struct resolver {
@@ -45,6 +46,8 @@ typedef struct resolver {
    * deciding whether to re-resolve), "" if none yet. */
   char id[PROSE_DISC_URI_MAX + 1];
   uint64_t since_ms; /* resolver (re)created at */
+  uint64_t failed_ms; /* its last failure (a timeout, typically) */
+  uint32_t fails;     /* failures since it last found the service */
 } resolver;
 
 struct prose_disc_avahi {
@@ -316,19 +319,26 @@ static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoco
   (void)iface, (void)proto, (void)name, (void)type, (void)domain, (void)host, (void)flags;
   prose_disc_avahi *av = ud;
   switch (event) {
-    case AVAHI_RESOLVER_FOUND:
+    case AVAHI_RESOLVER_FOUND: {
       /* Resolvers stay open: FOUND comes again when a TXT change reaches
        * this daemon, but not for every change (mDNS coalesces and may
        * lose them): refresh_tick re-resolves services gone quiet. */
-      feed(av, find_resolver(av, r), txt, a, port);
+      resolver *slot = find_resolver(av, r);
+      if (slot) slot->fails = 0;
+      feed(av, slot, txt, a, port);
       break;
+    }
     case AVAHI_RESOLVER_FAILURE: {
       /* Typically a timeout (the publisher did not answer in time). The
        * service is still browsed, so keep the slot: refresh_tick tries
        * again; only the browser's REMOVE frees it. */
       set_error(av, avahi_client_errno(avahi_service_resolver_get_client(r)));
       resolver *slot = find_resolver(av, r);
-      if (slot) slot->r = NULL;
+      if (slot) {
+        slot->r = NULL;
+        slot->failed_ms = av->s.now_ms(av->s.clock_ud);
+        if (slot->fails < 16) slot->fails++;
+      }
       avahi_service_resolver_free(r);
       break;
     }
@@ -350,6 +360,15 @@ static void open_resolver(prose_disc_avahi *av, AvahiClient *c, resolver *slot) 
  * the resolver's own start too, so a service is re-resolved at most every
  * STALE_MIN_MS. */
 static uint64_t refresh_due(const prose_disc_avahi *av, const resolver *x) {
+  /* A resolve that failed (the publisher did not answer in time: a busy
+   * or lossy network, a daemon still starting) is tried again soon, 1 s
+   * then doubling up to the unknown-peer period, rather than only at that
+   * period: a peer that missed its first resolve is otherwise unknown for
+   * 10 s or more. */
+  if (x->r == NULL && x->fails > 0) {
+    uint64_t wait = (uint64_t)RETRY_MIN_MS << (x->fails - 1u < 8u ? x->fails - 1u : 8u);
+    return x->failed_ms + (wait < UNKNOWN_STALE_MS ? wait : UNKNOWN_STALE_MS);
+  }
   const prose_disc_peer *p = x->id[0] ? prose_disc_find(av->d, x->id) : NULL;
   if (!p) return x->since_ms + UNKNOWN_STALE_MS;
   uint64_t ttl = p->expires_ms > p->last_seen_ms ? p->expires_ms - p->last_seen_ms : 0;
@@ -401,6 +420,7 @@ static void browse_new(prose_disc_avahi *av, AvahiServiceBrowser *b, AvahiIfInde
   slot->proto = proto;
   memcpy(slot->name, name, strlen(name) + 1);
   slot->id[0] = '\0';
+  slot->fails = 0;
   open_resolver(av, avahi_service_browser_get_client(b), slot);
 }
 
