@@ -15,5 +15,6 @@ int bench_crypto(int argc, char **argv);
 int bench_media(int argc, char **argv);
 int bench_node(int argc, char **argv); /* built when the node is (PROSE_BENCH_NODE) */
 int bench_sim(int argc, char **argv);  /* built with the simulator (PROSE_BENCH_SIM) */
+int bench_daemon(int argc, char **argv); /* built with prosed (PROSE_BENCH_DAEMON) */
 
 #endif

@@ -6,6 +6,9 @@
  *   prose-bench node     the node's media send and receive paths against raw
  *                        libsrtp2
  *   prose-bench sim      the simulator: a 50..400-node group call in virtual time
+ *   prose-bench daemon   real prosed processes on loopback: a group call's
+ *                        media at 1k..100k packets/s and unpaced (delivery,
+ *                        loss, daemon CPU per packet)
  *   prose-bench all      everything
  */
 #include <stdio.h>
@@ -53,6 +56,15 @@ static int media_all(int argc, char **argv) {
   return rc;
 }
 
+/* Everything but the simulator (which `main` adds when it is built). */
+static int all_but_sim(int argc, char **argv) {
+  int rc = bench_crypto(argc, argv) | media_all(argc, argv);
+#ifdef PROSE_BENCH_DAEMON
+  rc |= bench_daemon(1, argv);
+#endif
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "all";
   if (strcmp(what, "crypto") == 0) return bench_crypto(argc - 1, argv + 1);
@@ -60,12 +72,14 @@ int main(int argc, char **argv) {
 #ifdef PROSE_BENCH_NODE
   if (strcmp(what, "node") == 0) return bench_node(argc - 1, argv + 1);
 #endif
+#ifdef PROSE_BENCH_DAEMON
+  if (strcmp(what, "daemon") == 0) return bench_daemon(argc - 1, argv + 1);
+#endif
 #ifdef PROSE_BENCH_SIM
   if (strcmp(what, "sim") == 0) return bench_sim(argc - 1, argv + 1);
-  if (strcmp(what, "all") == 0)
-    return bench_crypto(argc - 1, argv + 1) | media_all(argc - 1, argv + 1) | bench_sim(1, argv + 1);
+  if (strcmp(what, "all") == 0) return all_but_sim(argc - 1, argv + 1) | bench_sim(1, argv + 1);
 #endif
-  if (strcmp(what, "all") == 0) return bench_crypto(argc - 1, argv + 1) | media_all(argc - 1, argv + 1);
-  fprintf(stderr, "usage: prose-bench crypto|media|node|sim|all\n");
+  if (strcmp(what, "all") == 0) return all_but_sim(argc - 1, argv + 1);
+  fprintf(stderr, "usage: prose-bench crypto|media|node|sim|daemon|all\n");
   return 2;
 }

@@ -13,9 +13,10 @@
  *            RTP to the application through the send callback.
  *
  * Two nodes (alice, bob) with real keys from a throwaway domain provisioned
- * by the authority code (as tests/unit/test_node_net.c does), wired back to
- * back in memory in virtual time for the call setup: a group call that
- * alice started and holds the floor of, then a private call alice -> bob.
+ * by the authority code (tests/support/testdomain.h, shared with the node
+ * tests), wired back to back in memory in virtual time for the call setup:
+ * a group call that alice started and holds the floor of, then a private
+ * call alice -> bob.
  * The receive runs over a pool of datagrams alice's node protected
  * beforehand, each given to bob's node once (replay protection), so the
  * measured work is the receive path only; the pool is filled right after
@@ -26,20 +27,18 @@
  * Target (DESIGN.md §6): >= 200 k packets/s per core through the node, and
  * within 1.5x of raw libsrtp.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
-#include <ftw.h>
 #include <srtp2/srtp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bench.h"
-#include "prose/authority.h"
+#include "prose/buf.h"
 #include "prose/err.h"
 #include "prose/media.h"
 #include "prose/node.h"
 #include "prose/util.h"
+#include "testnode.h"
 
 #define NB_PAYLOAD 160
 #define NB_RTP_LEN (12 + NB_PAYLOAD)
@@ -47,14 +46,11 @@
 #define NB_ROUNDS 9
 #define NB_ITERS 20000
 #define NB_POOL (NB_ROUNDS * NB_ITERS + 1) /* bench_run warms up with one call */
-#define NB_T0 3913056000u                  /* 2024-01-01T00:00:00Z, NTP seconds */
-#define NB_KMS "kms.example.org"
-#define NB_GMS "sip:gms@example.org"
-#define NB_GROUP "sip:fire-crew@example.org"
+#define NB_T0 TS_T0
+#define NB_GROUP TS_GROUP
 #define NB_QUEUE 512
-#define NB_MEDIA_PORT 30000
-#define NB_FLOOR_PORT 30002
-#define NB_APP_PORT 40004
+#define NB_MEDIA_PORT TS_MEDIA_PORT
+#define NB_APP_PORT TS_APP_PORT
 
 static const char *const NB_USERS[2] = {"sip:alice@example.org", "sip:bob@example.org"};
 enum { ALICE = 0, BOB = 1 };
@@ -84,15 +80,10 @@ typedef struct nb_node {
   prose_node_settings set;
   prose_rng_det rng_state;
   prose_rng rng;
-  prose_store *store;
-  prose_keyring *kr;
 } nb_node;
 
 struct nb {
-  char root[64];
-  prose_rng_det rng_state;
-  prose_rng rng;
-  prose_store *kms, *gms;
+  ts_domain dom; /* the stores and keyrings of alice and bob */
   nb_node n[2];
   uint64_t now;
   nb_mode mode;
@@ -118,136 +109,19 @@ static void nb_fail(nb *b, int rc, const char *what) {
   if (b->failures < 5) fprintf(stderr, "bench node: %s failed: %s\n", what, prose_err_name(rc));
 }
 
-static prose_node_addr ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
-  prose_node_addr x;
-  memset(&x, 0, sizeof x);
-  x.family = PROSE_DISC_AF_IPV4;
-  x.ip[0] = a, x.ip[1] = b, x.ip[2] = c, x.ip[3] = d;
-  x.port = port;
-  return x;
-}
-
 /* ---- the domain: KMS, GMS with one group, two devices ------------------ */
 
-static int new_store(nb *b, const char *name, prose_store_role role, const char *owner,
-                     prose_store **out) {
-  char path[128];
-  prose_store_settings s;
-  prose_diag dg;
-  prose_diag_clear(&dg);
-  prose_store_settings_default(&s);
-  s.role = role;
-  s.owner_uri = owner;
-  s.rng = &b->rng;
-  snprintf(path, sizeof path, "%s/%s", b->root, name);
-  int rc = prose_store_create(out, path, &s, &dg);
-  if (rc) fprintf(stderr, "bench node: store %s: %s (%s)\n", name, prose_err_name(rc), dg.msg);
-  return rc;
-}
-
-static int import(prose_store *st, const void *data, size_t len) {
-  prose_diag dg;
-  prose_diag_clear(&dg);
-  int rc = prose_store_import(st, data, len, NB_T0, NULL, &dg);
-  if (rc) fprintf(stderr, "bench node: import: %s (%s)\n", prose_err_name(rc), dg.msg);
-  return rc;
-}
-
-/* Key sets for the current and the next period, with the KMS certificate. */
-static int issue_into(nb *b, prose_store *st, const char *user) {
-  prose_kms_issue_params p;
-  prose_diag dg;
-  char *xml = NULL;
-  size_t len = 0;
-  prose_diag_clear(&dg);
-  prose_kms_issue_params_default(&p);
-  p.user_uri = user;
-  p.t = NB_T0;
-  p.count = 2;
-  p.include_cert = true;
-  int rc = prose_kms_issue(b->kms, &p, &xml, &len, &dg);
-  if (rc) {
-    fprintf(stderr, "bench node: issue %s: %s (%s)\n", user, prose_err_name(rc), dg.msg);
-    return rc;
-  }
-  rc = import(st, xml, len);
-  prose_free_secret(xml, len);
-  return rc;
-}
-
-static int import_gmk(void *ud, const char *group_id, uint32_t gmk_id, const uint8_t *msg,
-                      size_t len) {
-  (void)group_id;
-  (void)gmk_id;
-  return import(ud, msg, len);
-}
-
 static int domain_setup(nb *b) {
-  prose_diag dg;
-  prose_diag_clear(&dg);
-  snprintf(b->root, sizeof b->root, "/tmp/prose-bench-node-XXXXXX");
-  if (!mkdtemp(b->root)) {
-    b->root[0] = '\0';
-    return PROSE_EIO;
-  }
-  b->rng = prose_rng_det_init(&b->rng_state, 0xBE7C4);
-  int rc = new_store(b, "kms", PROSE_STORE_KMS, NULL, &b->kms);
-  if (!rc) {
-    prose_kms_settings ks;
-    prose_kms_settings_default(&ks);
-    ks.kms_uri = NB_KMS;
-    rc = prose_kms_init(b->kms, &ks, &dg);
-  }
-  if (!rc) rc = new_store(b, "gms", PROSE_STORE_GMS, NB_GMS, &b->gms);
-  if (!rc) rc = issue_into(b, b->gms, NB_GMS);
-  if (!rc) {
-    prose_gms_group_params g;
-    uint32_t gmk_id = 0;
-    prose_gms_group_params_default(&g);
-    g.group_id = NB_GROUP;
-    g.members = NB_USERS;
-    g.n_members = 2;
-    g.activation = NB_T0 - 3600;
-    rc = prose_gms_group_create(b->gms, &g, &gmk_id, &dg);
-  }
-  for (size_t i = 0; !rc && i < 2; i++) {
-    nb_node *nd = &b->n[i];
-    char name[16];
-    snprintf(name, sizeof name, "dev%zu", i);
-    rc = new_store(b, name, PROSE_STORE_DEVICE, NB_USERS[i], &nd->store);
-    if (!rc) rc = prose_store_trust_gms(nd->store, NB_GMS);
-    if (!rc) rc = issue_into(b, nd->store, NB_USERS[i]);
-    if (!rc) {
-      prose_gms_distribute_params p;
-      prose_gms_distribute_params_default(&p);
-      p.member_uri = NB_USERS[i];
-      p.group_id = NB_GROUP;
-      p.t = NB_T0;
-      rc = prose_gms_distribute(b->gms, &p, import_gmk, nd->store, &dg);
-    }
-    if (!rc) rc = prose_keyring_new(&nd->kr, NB_USERS[i], NULL);
-    if (!rc) rc = prose_store_load_keyring(nd->store, nd->kr, NB_T0, &dg);
-  }
-  if (rc) fprintf(stderr, "bench node: domain: %s (%s)\n", prose_err_name(rc), dg.msg);
+  ts_domain_params p;
+  ts_domain_params_default(&p);
+  p.users = NB_USERS;
+  p.n = 2;
+  p.t = NB_T0;
+  p.seed = 0xBE7C4;
+  p.prefix = "prose-bench-node";
+  int rc = ts_domain_setup(&b->dom, &p);
+  if (rc) fprintf(stderr, "bench node: domain: %s\n", b->dom.err);
   return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
-static void domain_teardown(nb *b) {
-  for (size_t i = 0; i < 2; i++) {
-    prose_keyring_free(b->n[i].kr);
-    prose_store_close(b->n[i].store);
-  }
-  prose_store_close(b->kms);
-  prose_store_close(b->gms);
-  if (strncmp(b->root, "/tmp/prose-bench-node-", 22) == 0)
-    (void)nftw(b->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* ---- the in-memory network ----------------------------------------------- */
@@ -339,19 +213,8 @@ static int nodes_start(nb *b) {
     nd->b = b;
     nd->idx = (int)i;
     nd->rng = prose_rng_det_init(&nd->rng_state, 1000u + i);
-    prose_node_settings_default(s);
-    s->uri = NB_USERS[i];
-    s->kms_uri = NB_KMS;
-    s->store = nd->store;
-    s->keyring = nd->kr;
+    ts_node_settings(&b->dom, i, s);
     s->rng = &nd->rng;
-    s->unicast4 = ipv4(10, 0, 0, (uint8_t)(i + 1), 0);
-    s->n_groups = 1;
-    s->groups[0].id = NB_GROUP;
-    s->groups[0].mcast = ipv4(239, 1, 1, 1, 0);
-    s->groups[0].media_port = NB_MEDIA_PORT;
-    s->groups[0].floor_port = NB_FLOOR_PORT;
-    s->groups[0].app_port = NB_APP_PORT;
     prose_node_callbacks cb = {nb_send, NULL, nb_wall};
     int rc = prose_node_new(&nd->node, s, &cb, nd, b->now);
     if (rc) {
@@ -389,16 +252,11 @@ static void op_node_recv(void *p) {
           "node receive");
 }
 
-static void put16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
 static void op_raw_protect(void *p) {
   nb *b = p;
   int n = NB_RTP_LEN;
   memcpy(b->work, b->tmpl, NB_RTP_LEN);
-  put16(b->work + 2, b->raw_seq++);
+  prose_put_u16(b->work + 2, b->raw_seq++);
   if (srtp_protect_mki(b->raw_tx, b->work, &n, 1, 0) != srtp_err_status_ok)
     nb_fail(b, PROSE_ECRYPTO, "raw protect");
 }
@@ -449,7 +307,7 @@ static int fill_pool(nb *b, bool raw) {
       uint8_t *s = b->pool + i * NB_SLOT;
       int n = NB_RTP_LEN;
       memcpy(s, b->tmpl, NB_RTP_LEN);
-      put16(s + 2, b->raw_pool_seq++);
+      prose_put_u16(s + 2, b->raw_pool_seq++);
       if (srtp_protect_mki(b->raw_pool_tx, s, &n, 1, 0) != srtp_err_status_ok) return PROSE_ECRYPTO;
       b->pool_len[i] = (size_t)n;
     }
@@ -582,7 +440,7 @@ int bench_node(int argc, char **argv) {
   for (size_t i = 0; i < NB_RTP_LEN; i++) b->tmpl[i] = (uint8_t)(0x55 ^ i);
   b->tmpl[0] = 0x80;
   b->tmpl[1] = 0; /* PCMU */
-  b->app_from = ipv4(127, 0, 0, 1, NB_APP_PORT + 1);
+  b->app_from = ts_ipv4(127, 0, 0, 1, NB_APP_PORT + 1);
   b->now = 1000;
   if (!rc) rc = domain_setup(b);
   if (!rc) rc = raw_setup(b);
@@ -609,7 +467,7 @@ int bench_node(int argc, char **argv) {
   if (b->raw_tx) srtp_dealloc(b->raw_tx);
   if (b->raw_pool_tx) srtp_dealloc(b->raw_pool_tx);
   if (b->raw_rx) srtp_dealloc(b->raw_rx);
-  domain_teardown(b);
+  ts_domain_teardown(&b->dom);
   int failures = b->failures;
   free(b->pool_len);
   free(b->pool);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prose/authority.h"
 #include "prose/err.h"
 #include "prose/util.h"
 
@@ -14,156 +13,30 @@
 /* The domain                                                               */
 /* ---------------------------------------------------------------------- */
 
-static prose_store *new_store(tn_domain *d, const char *name, prose_store_role role,
-                              const char *owner) {
-  char path[512];
-  prose_store_settings s;
-  prose_store *st = NULL;
-  prose_diag dg;
-  prose_diag_clear(&dg);
-  prose_store_settings_default(&s);
-  s.role = role;
-  s.owner_uri = owner;
-  s.rng = &d->rng;
-  snprintf(path, sizeof path, "%s/%s", d->root, name);
-  int rc = prose_store_create(&st, path, &s, &dg);
-  cr_assert_eq(rc, 0, "create %s: %s (%s)", name, prose_err_name(rc), dg.msg);
-  return st;
-}
-
-static void import(prose_store *st, const void *data, size_t len, const char *what) {
-  prose_diag dg;
-  prose_diag_clear(&dg);
-  int rc = prose_store_import(st, data, len, TN_T0, NULL, &dg);
-  cr_assert_eq(rc, 0, "import %s: %s (%s)", what, prose_err_name(rc), dg.msg);
-}
-
-/* Key sets (current and next period) with the KMS certificate, imported. */
-static void issue_into(tn_domain *d, prose_store *st, const char *user) {
-  prose_kms_issue_params p;
-  prose_diag dg;
-  char *xml = NULL;
-  size_t len = 0;
-  prose_diag_clear(&dg);
-  prose_kms_issue_params_default(&p);
-  p.user_uri = user;
-  p.t = TN_T0;
-  p.count = 2;
-  p.include_cert = true;
-  int rc = prose_kms_issue(d->kms, &p, &xml, &len, &dg);
-  cr_assert_eq(rc, 0, "issue %s: %s (%s)", user, prose_err_name(rc), dg.msg);
-  import(st, xml, len, user);
-  prose_free_secret(xml, len);
-}
-
-typedef struct import_ctx {
-  prose_store *st;
-  uint32_t only; /* import only this GMK-ID, 0 = all */
-} import_ctx;
-
-static int import_msg(void *ud, const char *group_id, uint32_t gmk_id, const uint8_t *msg,
-                      size_t len) {
-  (void)group_id;
-  import_ctx *c = ud;
-  if (c->only == 0 || c->only == gmk_id) import(c->st, msg, len, "GMK I_MESSAGE");
-  return 0;
-}
-
-static void distribute(tn_domain *d, tn_device *dev, uint32_t only) {
-  prose_gms_distribute_params p;
-  prose_diag dg;
-  prose_diag_clear(&dg);
-  prose_gms_distribute_params_default(&p);
-  p.member_uri = dev->uri;
-  p.group_id = TN_GROUP;
-  p.t = TN_T0;
-  import_ctx c = {dev->store, only};
-  int rc = prose_gms_distribute(d->gms, &p, import_msg, &c, &dg);
-  cr_assert_eq(rc, 0, "distribute to %s: %s (%s)", dev->uri, prose_err_name(rc), dg.msg);
-}
-
 void tn_domain_setup(tn_domain *d, const char *const *users, const bool *gmk, size_t n) {
-  prose_diag dg;
-  prose_diag_clear(&dg);
-  memset(d, 0, sizeof *d);
-  cr_assert_leq(n, TN_MAX_NODES);
-  snprintf(d->root, sizeof d->root, "/tmp/prose-node-test-XXXXXX");
-  cr_assert_not_null(mkdtemp(d->root));
-  d->rng = prose_rng_det_init(&d->rng_state, 0x0DE5EED);
-
-  /* The KMS and its certificate. */
-  d->kms = new_store(d, "kms", PROSE_STORE_KMS, NULL);
-  prose_kms_settings ks;
-  prose_kms_settings_default(&ks);
-  ks.kms_uri = TN_KMS;
-  int rc = prose_kms_init(d->kms, &ks, &dg);
-  cr_assert_eq(rc, 0, "kms init: %s (%s)", prose_err_name(rc), dg.msg);
-
-  /* The GMS with its keys and the group of every user. */
-  d->gms = new_store(d, "gms", PROSE_STORE_GMS, TN_GMS);
-  issue_into(d, d->gms, TN_GMS);
-  prose_gms_group_params g;
-  prose_gms_group_params_default(&g);
-  g.group_id = TN_GROUP;
-  g.members = users;
-  g.n_members = n;
-  g.activation = TN_T0 - 3600;
-  rc = prose_gms_group_create(d->gms, &g, &d->gmk_id, &dg);
-  cr_assert_eq(rc, 0, "group: %s (%s)", prose_err_name(rc), dg.msg);
-
-  /* The devices. */
-  d->n_dev = n;
-  for (size_t i = 0; i < n; i++) {
-    tn_device *dev = &d->dev[i];
-    char name[32];
-    dev->uri = users[i];
-    dev->has_gmk = gmk[i];
-    snprintf(name, sizeof name, "dev%zu", i);
-    dev->store = new_store(d, name, PROSE_STORE_DEVICE, users[i]);
-    cr_assert_eq(prose_store_trust_gms(dev->store, TN_GMS), 0);
-    issue_into(d, dev->store, users[i]);
-    if (gmk[i]) distribute(d, dev, 0);
-    cr_assert_eq(prose_keyring_new(&dev->kr, users[i], NULL), 0);
-    rc = prose_store_load_keyring(dev->store, dev->kr, TN_T0, &dg);
-    cr_assert_eq(rc, 0, "keyring %s: %s (%s)", users[i], prose_err_name(rc), dg.msg);
-  }
+  ts_domain_params p;
+  ts_domain_params_default(&p);
+  p.users = users;
+  p.gmk = gmk;
+  p.n = n;
+  p.prefix = "prose-node-test";
+  int rc = ts_domain_setup(d, &p);
+  cr_assert_eq(rc, 0, "domain: %s", d->err);
 }
 
 void tn_domain_rekey(tn_domain *d, uint64_t activation) {
-  prose_diag dg;
-  prose_diag_clear(&dg);
-  int rc = prose_gms_group_rekey(d->gms, TN_GROUP, activation, PROSE_STORE_NEVER, &d->gmk2_id,
-                                 &dg);
-  cr_assert_eq(rc, 0, "rekey: %s (%s)", prose_err_name(rc), dg.msg);
-  for (size_t i = 0; i < d->n_dev; i++)
-    if (d->dev[i].has_gmk) distribute(d, &d->dev[i], d->gmk2_id);
+  int rc = ts_domain_rekey(d, activation);
+  cr_assert_eq(rc, 0, "%s", d->err);
 }
 
-void tn_domain_teardown(tn_domain *d) {
-  char cmd[600];
-  for (size_t i = 0; i < d->n_dev; i++) {
-    prose_keyring_free(d->dev[i].kr);
-    prose_store_close(d->dev[i].store);
-  }
-  prose_store_close(d->kms);
-  prose_store_close(d->gms);
-  if (strncmp(d->root, "/tmp/prose-node-test-", 21) == 0) {
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->root);
-    cr_assert_eq(system(cmd), 0);
-  }
-}
+void tn_domain_teardown(tn_domain *d) { ts_domain_teardown(d); }
 
 /* ---------------------------------------------------------------------- */
 /* The network                                                              */
 /* ---------------------------------------------------------------------- */
 
 prose_node_addr tn_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
-  prose_node_addr x;
-  memset(&x, 0, sizeof x);
-  x.family = PROSE_DISC_AF_IPV4;
-  x.ip[0] = a, x.ip[1] = b, x.ip[2] = c, x.ip[3] = d;
-  x.port = port;
-  return x;
+  return ts_ipv4(a, b, c, d, port);
 }
 
 prose_node_addr tn_ipv6(const char *text, uint16_t port) {
@@ -317,21 +190,9 @@ void tn_net_init(tn_net *net, tn_domain *d) {
 
 void tn_default_settings(tn_net *net, size_t i, prose_node_settings *s) {
   tn_node *nd = &net->nodes[i];
-  tn_device *dev = &net->dom->dev[i];
   nd->rng = prose_rng_det_init(&nd->rng_state, 1000u + i);
-  prose_node_settings_default(s);
-  s->uri = dev->uri;
-  s->kms_uri = TN_KMS;
-  s->store = dev->store;
-  s->keyring = dev->kr;
+  ts_node_settings(net->dom, i, s);
   s->rng = &nd->rng;
-  s->unicast4 = tn_ipv4(10, 0, 0, (uint8_t)(i + 1), 0);
-  s->n_groups = 1;
-  s->groups[0].id = TN_GROUP;
-  s->groups[0].mcast = tn_ipv4(239, 1, 1, 1, 0);
-  s->groups[0].media_port = TN_MEDIA_PORT;
-  s->groups[0].floor_port = TN_FLOOR_PORT;
-  s->groups[0].app_port = TN_APP_PORT;
 }
 
 void tn_node_start(tn_net *net, size_t i, const prose_node_settings *s) {

@@ -25,42 +25,30 @@
 
 #include "prose/node.h"
 
-#define TN_KMS "kms.example.org"
-#define TN_GMS "sip:gms@example.org"
-#define TN_GROUP "sip:fire-crew@example.org"
+#include "testnode.h"
+
+#define TN_KMS TS_KMS
+#define TN_GMS TS_GMS
+#define TN_GROUP TS_GROUP
 #define TN_ALICE "sip:alice@example.org"
 #define TN_BOB "sip:bob@example.org"
 #define TN_CAROL "sip:carol@example.org"
 #define TN_DAVE "sip:dave@example.org"
 /* 2024-01-01T00:00:00Z in NTP seconds. */
-#define TN_T0 3913056000u
+#define TN_T0 TS_T0
 
-#define TN_MAX_NODES 4
+#define TN_MAX_NODES TS_MAX_DEVICES
 #define TN_MAX_BINDS 16
-#define TN_MEDIA_PORT 30000
-#define TN_FLOOR_PORT 30001
-#define TN_APP_PORT 40000
+#define TN_MEDIA_PORT TS_MEDIA_PORT
+#define TN_FLOOR_PORT TS_FLOOR_PORT
+#define TN_APP_PORT TS_APP_PORT
 
 /* ---- the domain ---------------------------------------------------------- */
 
-typedef struct tn_device {
-  const char *uri;
-  bool has_gmk;
-  prose_store *store;
-  prose_keyring *kr;
-} tn_device;
-
-typedef struct tn_domain {
-  char root[256];
-  prose_rng_det rng_state;
-  prose_rng rng;
-  prose_store *kms;
-  prose_store *gms;
-  uint32_t gmk_id;  /* the group's first GMK */
-  uint32_t gmk2_id; /* a rekey, when tn_domain_rekey made one */
-  size_t n_dev;
-  tn_device dev[TN_MAX_NODES];
-} tn_domain;
+/* The shared test domain (tests/support/testdomain.h) at TN_T0; these
+ * wrappers fail the test on any error. */
+typedef ts_device tn_device;
+typedef ts_domain tn_domain;
 
 /* Provision users[0..n) (gmk[i]: import the group's GMK). Every user is a
  * member of TN_GROUP. */
@@ -161,8 +149,9 @@ void tn_net_init(tn_net *net, tn_domain *d);
 /* Create a node for device i of the domain with settings *s (NULL: the
  * defaults below), at the current virtual time. */
 void tn_node_start(tn_net *net, size_t i, const prose_node_settings *s);
-/* Defaults for device i: unicast 10.0.0.(i+1), one group TN_GROUP on
- * 239.1.1.1 with TN_MEDIA_PORT/TN_FLOOR_PORT/TN_APP_PORT. */
+/* Defaults for device i (ts_node_settings: unicast 10.0.0.(i+1), one group
+ * TN_GROUP on 239.1.1.1 with TN_MEDIA_PORT/TN_FLOOR_PORT/TN_APP_PORT) with
+ * a deterministic RNG of its own. */
 void tn_default_settings(tn_net *net, size_t i, prose_node_settings *s);
 void tn_net_free(tn_net *net);
 
