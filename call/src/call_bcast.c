@@ -279,6 +279,8 @@ void call_bcast_on_timer(prose_call_engine *e, call_group *g, uint64_t now, call
     case TFG5:
     case TFG6:
     case TFG11:
+    case TFG13:
+    case TFG14:
     case CALL_GROUP_TIMERS:
       return;
   }

@@ -21,6 +21,8 @@ enum {
   DEF_TFG5_MS = 30000,
   DEF_TFG11_MS = 1000,
   DEF_TFG12_MS = 1000,
+  DEF_TFG13_MS = 255000, /* X of TFG13 [I]: the spec takes it from group configuration */
+  DEF_TFG14_MS = 255000, /* X of TFG14 [I] */
   DEF_TFB2_MS = 3000,
   DEF_TFB3_MS = 30000,
   DEF_TFE1_MS = 30000,
@@ -61,6 +63,7 @@ void prose_call_settings_default(prose_call_settings *s) {
   s->private_max_duration_s = DEF_PRIVATE_MAX_S;
   s->tfg1 = DEF_TFG1_MS, s->tfg3 = DEF_TFG3_MS, s->tfg4 = DEF_TFG4_MS, s->tfg5 = DEF_TFG5_MS;
   s->tfg11 = DEF_TFG11_MS, s->tfg12 = DEF_TFG12_MS;
+  s->tfg13 = DEF_TFG13_MS, s->tfg14 = DEF_TFG14_MS;
   s->tfb2 = DEF_TFB2_MS, s->tfb3 = DEF_TFB3_MS;
   s->tfe1 = DEF_TFE1_MS, s->tfe2 = DEF_TFE2_MS;
   s->tfp1 = DEF_TFP1_MS, s->tfp2 = DEF_TFP2_MS, s->tfp3 = DEF_TFP3_MS, s->tfp4 = DEF_TFP4_MS;
@@ -96,9 +99,9 @@ static bool parse_ip(const char *a, bool *v6) {
 }
 
 static int check_settings(const prose_call_settings *s) {
-  const uint32_t timers[] = {s->tfg1, s->tfg3, s->tfg4, s->tfg5, s->tfg11, s->tfg12,
-                             s->tfb2, s->tfb3, s->tfe1, s->tfe2, s->tfp1,  s->tfp2,
-                             s->tfp3, s->tfp4, s->tfp6, s->tfp7};
+  const uint32_t timers[] = {s->tfg1, s->tfg3,  s->tfg4,  s->tfg5, s->tfg11, s->tfg12,
+                             s->tfg13, s->tfg14, s->tfb2, s->tfb3, s->tfe1,  s->tfe2,
+                             s->tfp1, s->tfp2,  s->tfp3,  s->tfp4, s->tfp6,  s->tfp7};
   const uint32_t counters[] = {s->cfg11, s->cfg12, s->cfp1, s->cfp3, s->cfp4, s->cfp6};
   for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++)
     if (timers[i] == 0) return PROSE_ECONFIG;

@@ -28,6 +28,25 @@
  *  TFG11 / TFG12  GROUP CALL EMERGENCY END / IMMINENT PERIL END
  *        retransmission. Armed when we end an emergency or imminent peril
  *        call; expiry resends until CFG11 / CFG12 messages were sent.
+ *  TFG13 / TFG14  implicit downgrade of an emergency (T1) / imminent peril
+ *        (T3) call. 24.379 10.2.3.4.1.1 sets TFG13 to X - (Y - Z) seconds:
+ *        X a per-group configured value (24.483 group configuration, leaf
+ *        OffNetwork/EmergencyCallCancel), Y the current UTC time, Z the
+ *        stored last call type change time (10.2.3.2 c). So the emergency
+ *        lapses X after the last type change, whoever announces the call,
+ *        and every member that stored the same Z lapses at the same moment.
+ *        TFG14 is the imminent peril counterpart with its own X; its clause
+ *        text (and the Annex B.3 rows of both timers) could not be retrieved,
+ *        so it is built on the TFG13 text. Start/stop follow the call type
+ *        machine: armed while in T1 (TFG13) or T3 (TFG14) in S3 and
+ *        recomputed whenever the stored change time or the type state
+ *        changes (joining, originating, an upgrade, a merge, an announcement
+ *        of a newer type change: that is the refresh). Periodic announcements
+ *        of an unchanged call carry the same Z and do not restart it. Stopped
+ *        by an END (sent or received), by leaving T1/T3 any other way and by
+ *        leaving S3 (T0). Expiry: the call type becomes basic, T2, with no
+ *        message sent (NIST ns-3 psc does the same [I]); see
+ *        implicit_downgrade for the stored change time.
  *  The broadcast timers TFB1-TFB3 and the alert timers TFE1/TFE2 are listed
  *  in call_bcast.c.
  *
@@ -114,13 +133,14 @@ static void enter_state(prose_call_engine *e, call_group *g, prose_call_group_st
   static const unsigned keep[PROSE_CALL_S7 + 1] = {
       [PROSE_CALL_S1] = 0,
       [PROSE_CALL_S2] = CALL_BIT(TFG1) | CALL_BIT(TFG3),
-      [PROSE_CALL_S3] = CALL_BIT(TFG2) | CALL_BIT(TFG6) | CALL_BIT(TFG11),
+      [PROSE_CALL_S3] = CALL_BIT(TFG2) | CALL_BIT(TFG6) | CALL_BIT(TFG11) | CALL_BIT(TFG13) |
+                        CALL_BIT(TFG14),
       [PROSE_CALL_S4] = CALL_BIT(TFG4),
       [PROSE_CALL_S5] = CALL_BIT(TFG4),
       [PROSE_CALL_S6] = CALL_BIT(TFG5),
       [PROSE_CALL_S7] = CALL_BIT(TFG1),
   };
-  for (unsigned k = TFG1; k <= TFG11; k++)
+  for (unsigned k = TFG1; k <= TFG14; k++)
     if (!(keep[ns] & CALL_BIT(k))) timer_stop(&g->t[k]);
   if (ns != PROSE_CALL_S3) {
     g->probe_response = false;
@@ -155,6 +175,43 @@ static void arm_tfg6(prose_call_engine *e, call_group *g, uint64_t now) {
   uint64_t y = call_wall(e, now);
   uint64_t elapsed = y > g->start_time ? y - g->start_time : 0;
   timer_arm(&g->t[TFG6], now, elapsed < x ? (x - elapsed) * 1000u : 1u);
+}
+
+/*
+ * TFG13 / TFG14 = X - (Y - Z) (24.379 10.2.3.4.1.1), X the configured basis
+ * in ms, Y now and Z the stored last call type change time in UTC seconds.
+ * Only the timer of the current type state runs, and only in S3: T0, T2 and
+ * the other states stop both. A change time in our future (a peer's clock
+ * ahead) counts as now; one older than X fires at once (1 ms).
+ */
+static void arm_type_timers(prose_call_engine *e, call_group *g, uint64_t now) {
+  timer_stop(&g->t[TFG13]);
+  timer_stop(&g->t[TFG14]);
+  if (g->s != PROSE_CALL_S3) return;
+  call_group_timer w = TFG13;
+  uint64_t x = 0;
+  switch (g->ts) {
+    case PROSE_CALL_T1:
+      w = TFG13, x = e->set.tfg13;
+      break;
+    case PROSE_CALL_T3:
+      w = TFG14, x = e->set.tfg14;
+      break;
+    case PROSE_CALL_T0:
+    case PROSE_CALL_T2:
+      return;
+  }
+  uint64_t y = call_wall(e, now);
+  uint64_t elapsed = (y > g->last_change_time ? y - g->last_change_time : 0) * 1000u;
+  timer_arm(&g->t[w], now, elapsed < x ? x - elapsed : 1u);
+}
+
+/* A type state change in S3 (or a new change time in the same one): the
+ * event, then the implicit downgrade timer of the new state. */
+static void set_call_type_state(prose_call_engine *e, call_group *g, uint64_t now,
+                                prose_call_type_state t, const char *trigger) {
+  set_type_state(e, g, t, trigger);
+  arm_type_timers(e, g, now);
 }
 
 int call_group_sdp(prose_call_engine *e, const call_group *g, uint16_t call_id,
@@ -247,7 +304,7 @@ static void store_call(call_group *g, const prose_monp_msg *m) {
 static void join_call(prose_call_engine *e, call_group *g, uint64_t now, const prose_sdp *sdp,
                       const char *trigger) {
   enter_state(e, g, PROSE_CALL_S3, trigger);
-  set_type_state(e, g, type_state_of(g->call_type), trigger);
+  set_call_type_state(e, g, now, type_state_of(g->call_type), trigger);
   arm_tfg2_periodic(e, g, now);
   arm_tfg6(e, g, now);
   call_group_event(e, g, PROSE_CALL_EV_GROUP_JOINED, g->orig, sdp, 0, false);
@@ -269,7 +326,7 @@ static void upgrade_call(prose_call_engine *e, call_group *g, uint64_t now, uint
   g->call_type = type;
   memcpy(g->last_user, e->own_id, sizeof g->last_user);
   timer_stop(&g->t[TFG11]);
-  set_type_state(e, g, type_state_of(type), trigger);
+  set_call_type_state(e, g, now, type_state_of(type), trigger);
   send_announcement(e, g);
   arm_tfg2_periodic(e, g, now);
 }
@@ -301,7 +358,7 @@ static void originate(prose_call_engine *e, call_group *g, uint64_t now) {
   g->confirm = e->set.confirm_mode;
   enter_state(e, g, PROSE_CALL_S3, "TFG1 expiry");
   g->originator = true;
-  set_type_state(e, g, type_state_of(g->call_type), "TFG1 expiry");
+  set_call_type_state(e, g, now, type_state_of(g->call_type), "TFG1 expiry");
   send_announcement(e, g);
   arm_tfg2_periodic(e, g, now);
   arm_tfg6(e, g, now);
@@ -396,7 +453,9 @@ static int announcement_in_call(prose_call_engine *e, call_group *g, uint64_t no
       g->last_change_time = m->last_change_time;
       call_copy_str(g->last_user, sizeof g->last_user, m->last_change_user);
       timer_stop(&g->t[TFG11]);
-      set_type_state(e, g, type_state_of(g->call_type), "ANNOUNCEMENT");
+      /* A newer change time restarts TFG13/TFG14 even when the type stays:
+       * that is how an emergency is refreshed (10.2.3.4.1.1: Z moved). */
+      set_call_type_state(e, g, now, type_state_of(g->call_type), "ANNOUNCEMENT");
       arm_tfg2_periodic(e, g, now);
     }
     return 0; /* older information: our next announcement corrects it */
@@ -405,7 +464,7 @@ static int announcement_in_call(prose_call_engine *e, call_group *g, uint64_t no
     store_call(g, m);
     g->probe_response = false;
     timer_stop(&g->t[TFG11]);
-    set_type_state(e, g, type_state_of(g->call_type), "merge");
+    set_call_type_state(e, g, now, type_state_of(g->call_type), "merge");
     arm_tfg2_periodic(e, g, now);
     arm_tfg6(e, g, now);
     call_group_event(e, g, PROSE_CALL_EV_GROUP_MERGED, g->orig, sdp, 0, false);
@@ -493,8 +552,8 @@ static int on_group_accept(prose_call_engine *e, call_group *g, const prose_monp
 }
 
 /* GROUP CALL EMERGENCY END / IMMINENT PERIL END: the call returns to basic
- * (downgrade, 10.2.3.4.8). */
-static int on_end(prose_call_engine *e, call_group *g, const prose_monp_msg *m) {
+ * (downgrade, 10.2.3.4.8), which stops TFG13 / TFG14. */
+static int on_end(prose_call_engine *e, call_group *g, uint64_t now, const prose_monp_msg *m) {
   uint8_t ended = m->type == PROSE_MONP_GROUP_CALL_EMERGENCY_END
                       ? (uint8_t)PROSE_MONP_CALL_EMERGENCY_GROUP
                       : (uint8_t)PROSE_MONP_CALL_IMMINENT_PERIL_GROUP;
@@ -509,7 +568,7 @@ static int on_end(prose_call_engine *e, call_group *g, const prose_monp_msg *m) 
       g->last_change_time = m->last_change_time;
       call_copy_str(g->last_user, sizeof g->last_user, m->last_change_user);
       if (g->s == PROSE_CALL_S3)
-        set_type_state(e, g, PROSE_CALL_T2, prose_monp_type_name((int)m->type));
+        set_call_type_state(e, g, now, PROSE_CALL_T2, prose_monp_type_name((int)m->type));
       return 0;
     case PROSE_CALL_S1:
     case PROSE_CALL_S2:
@@ -534,7 +593,7 @@ int call_group_recv(prose_call_engine *e, call_group *g, uint64_t now, const pro
       return on_group_accept(e, g, m);
     case PROSE_MONP_GROUP_CALL_EMERGENCY_END:
     case PROSE_MONP_GROUP_CALL_IMMINENT_PERIL_END:
-      return on_end(e, g, m);
+      return on_end(e, g, now, m);
     case PROSE_MONP_GROUP_CALL_BROADCAST:
       return call_bcast_recv(e, g, now, m);
     case PROSE_MONP_GROUP_CALL_BROADCAST_END:
@@ -559,6 +618,27 @@ int call_group_recv(prose_call_engine *e, call_group *g, uint64_t now, const pro
       return PROSE_EINTERNAL; /* routed to call_private.c */
   }
   return PROSE_EINTERNAL;
+}
+
+/*
+ * TFG13 / TFG14 expiry in T1 / T3: the call is basic again (T2), locally
+ * and without a message; the next announcement carries the basic type.
+ * [A] The stored last call type change time becomes Z + X (rounded up to
+ * whole seconds), the moment the formula of 10.2.3.4.1.1 puts the change
+ * at, rather than our clock's now: every member that stored the same Z and
+ * X then stores the same new value, so their announcements stay identical
+ * (suppression keeps working) and, being newer than Z, they also turn a
+ * member whose timer has not run out yet. The last user to change the type
+ * is kept: no user changed it.
+ */
+static void implicit_downgrade(prose_call_engine *e, call_group *g, uint64_t now,
+                               call_group_timer w) {
+  bool emergency = w == TFG13;
+  if (g->s != PROSE_CALL_S3 || g->ts != (emergency ? PROSE_CALL_T1 : PROSE_CALL_T3)) return;
+  uint32_t x = emergency ? e->set.tfg13 : e->set.tfg14;
+  g->call_type = PROSE_MONP_CALL_BASIC_GROUP;
+  g->last_change_time += (x + 999u) / 1000u;
+  set_call_type_state(e, g, now, PROSE_CALL_T2, emergency ? "TFG13 expiry" : "TFG14 expiry");
 }
 
 static void tfg_expiry(prose_call_engine *e, call_group *g, uint64_t now, call_group_timer w) {
@@ -597,6 +677,10 @@ static void tfg_expiry(prose_call_engine *e, call_group *g, uint64_t now, call_g
                 g->end_type == PROSE_MONP_GROUP_CALL_EMERGENCY_END ? e->set.tfg11 : e->set.tfg12);
       return;
     }
+    case TFG13:
+    case TFG14:
+      implicit_downgrade(e, g, now, w);
+      return;
     case TFB1:
     case TFB2:
     case TFB3:
@@ -608,7 +692,7 @@ static void tfg_expiry(prose_call_engine *e, call_group *g, uint64_t now, call_g
 
 void call_group_on_timer(prose_call_engine *e, call_group *g, uint64_t now,
                          call_group_timer which) {
-  if (which <= TFG11)
+  if (which <= TFG14)
     tfg_expiry(e, g, now, which);
   else
     call_bcast_on_timer(e, g, now, which); /* TFB1-TFB3, TFE2 */
@@ -714,7 +798,7 @@ int call_group_user_end_emergency(prose_call_engine *e, call_group *g, uint64_t 
   g->call_type = PROSE_MONP_CALL_BASIC_GROUP;
   g->last_change_time = next_change_time(e, g, now);
   memcpy(g->last_user, e->own_id, sizeof g->last_user);
-  set_type_state(e, g, PROSE_CALL_T2, "user end emergency");
+  set_call_type_state(e, g, now, PROSE_CALL_T2, "user end emergency");
   send_end(e, g);
   g->end_count = 1;
   timer_arm(&g->t[TFG11], now,

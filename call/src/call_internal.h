@@ -45,6 +45,8 @@ typedef enum call_group_timer {
   TFG5,     /* not present incoming call announcements */
   TFG6,     /* max duration */
   TFG11,    /* emergency / imminent peril END retransmission (TFG11 / TFG12) */
+  TFG13,    /* implicit downgrade emergency (T1) */
+  TFG14,    /* implicit downgrade imminent peril (T3) */
   TFB1,     /* broadcast max duration */
   TFB2,     /* broadcast retransmission */
   TFB3,     /* broadcast waiting for the user */

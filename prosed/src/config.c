@@ -177,6 +177,10 @@ static const key_def keys[] = {
     MS(SEC_CALL, "TFG5", call.tfg5_ms, 100, 3600000, "30000"),
     MS(SEC_CALL, "TFG11", call.tfg11_ms, 10, 60000, "1000"),
     MS(SEC_CALL, "TFG12", call.tfg12_ms, 10, 60000, "1000"),
+    /* X of TFG13 / TFG14 (24.379 10.2.3.4.1.1, a whole number of seconds in
+     * the spec's group configuration): 1 s to a day; 255 s as NIST ns-3 [I]. */
+    MS(SEC_CALL, "TFG13", call.tfg13_ms, 1000, 86400000, "255000"),
+    MS(SEC_CALL, "TFG14", call.tfg14_ms, 1000, 86400000, "255000"),
     MS(SEC_CALL, "refresh_interval_ms", call.refresh_interval_ms, 1000, 600000, "10000"),
     MS(SEC_CALL, "max_duration_ms", call.max_duration_ms, 1000, 86400000, "3600000"),
     MS(SEC_CALL, "TFP1", call.tfp1_ms, 10, 60000, "40"),

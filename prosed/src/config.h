@@ -152,9 +152,12 @@ typedef struct prosed_floor_config {
 
 /* [call]: TS 24.379 off-network call control (DIGEST §7.7), raw values.
  * TFG2 and TFG6 are computed by the engine from refresh_interval_ms and
- * max_duration_ms; TFP5 is the private call's maximum duration. */
+ * max_duration_ms; TFP5 is the private call's maximum duration. TFG13 and
+ * TFG14 are the basis X of the implicit downgrade timers (24.379
+ * 10.2.3.4.1.1): how long an emergency / imminent peril call stays one after
+ * its last call type change. */
 typedef struct prosed_call_config {
-  uint32_t tfg1_ms, tfg3_ms, tfg4_ms, tfg5_ms, tfg11_ms, tfg12_ms;
+  uint32_t tfg1_ms, tfg3_ms, tfg4_ms, tfg5_ms, tfg11_ms, tfg12_ms, tfg13_ms, tfg14_ms;
   uint32_t refresh_interval_ms, max_duration_ms;
   uint32_t tfp1_ms, tfp2_ms, tfp3_ms, tfp4_ms, tfp5_ms, tfp6_ms, tfp7_ms;
   uint32_t tfe1_ms, tfe2_ms, tfb1_ms, tfb2_ms, tfb3_ms;

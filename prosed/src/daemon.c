@@ -572,6 +572,8 @@ static void map_settings(prosed_daemon *d) {
   k->tfg5 = c->call.tfg5_ms;
   k->tfg11 = c->call.tfg11_ms;
   k->tfg12 = c->call.tfg12_ms;
+  k->tfg13 = c->call.tfg13_ms;
+  k->tfg14 = c->call.tfg14_ms;
   k->tfb2 = c->call.tfb2_ms;
   k->tfb3 = c->call.tfb3_ms;
   k->tfe1 = c->call.tfe1_ms;

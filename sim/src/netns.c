@@ -504,12 +504,14 @@ static int write_config(sim *s, size_t i) {
           f->queueing ? "true" : "false", (unsigned)f->queue_capacity);
   appendf(&b, &len, &cap,
           "[call]\nTFG1 = %u\nTFG3 = %u\nTFG4 = %u\nTFG5 = %u\nTFG11 = %u\nTFG12 = %u\n"
+          "TFG13 = %u\nTFG14 = %u\n"
           "TFB2 = %u\nTFB3 = %u\nTFE1 = %u\nTFE2 = %u\nTFP1 = %u\nTFP2 = %u\nTFP3 = %u\n"
           "TFP4 = %u\nTFP6 = %u\nTFP7 = %u\nCFG11 = %u\nCFG12 = %u\nCFP1 = %u\nCFP3 = %u\n"
           "CFP4 = %u\nCFP6 = %u\nrefresh_interval_ms = %u\nmax_duration_ms = %llu\n"
           "TFP5 = %llu\nuser_ack = %s\nconfirm_mode = %s\nauto_accept = %s\n",
           (unsigned)k->tfg1, (unsigned)k->tfg3, (unsigned)k->tfg4, (unsigned)k->tfg5,
-          (unsigned)k->tfg11, (unsigned)k->tfg12, (unsigned)k->tfb2, (unsigned)k->tfb3,
+          (unsigned)k->tfg11, (unsigned)k->tfg12, (unsigned)k->tfg13, (unsigned)k->tfg14,
+          (unsigned)k->tfb2, (unsigned)k->tfb3,
           (unsigned)k->tfe1, (unsigned)k->tfe2, (unsigned)k->tfp1, (unsigned)k->tfp2,
           (unsigned)k->tfp3, (unsigned)k->tfp4, (unsigned)k->tfp6, (unsigned)k->tfp7,
           (unsigned)k->cfg11, (unsigned)k->cfg12, (unsigned)k->cfp1, (unsigned)k->cfp3,

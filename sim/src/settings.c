@@ -52,6 +52,8 @@ static const key keys[] = {
     F("call.tfg5", K_MS32, call.tfg5),
     F("call.tfg11", K_MS32, call.tfg11),
     F("call.tfg12", K_MS32, call.tfg12),
+    F("call.tfg13", K_MS32, call.tfg13),
+    F("call.tfg14", K_MS32, call.tfg14),
     F("call.tfb2", K_MS32, call.tfb2),
     F("call.tfb3", K_MS32, call.tfb3),
     F("call.tfe1", K_MS32, call.tfe1),

@@ -1,9 +1,11 @@
 /*
  * Group call machines: a (state, event) table for S1-S7, the timers
- * TFG1-TFG6 and TFG11, and scenarios with two or three engines wired back to
- * back: originate after TFG1, join via probe, late join, merge of two
- * originators, suppression, release and the ignore period, emergency and its
- * END, user acknowledgement and confirm mode, broadcast, emergency alerts.
+ * TFG1-TFG6, TFG11 and the implicit downgrade timers TFG13/TFG14, and
+ * scenarios with two or three engines wired back to back: originate after
+ * TFG1, join via probe, late join, merge of two originators, suppression,
+ * release and the ignore period, emergency and its END, the implicit
+ * downgrade, user acknowledgement and confirm mode, broadcast, emergency
+ * alerts.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -655,6 +657,270 @@ Test(call_group, emergency_call_end_and_upgrade) {
   tn_step(&net, 60000);
   cr_assert_eq(tn_ginfo(b, G).type_state, PROSE_CALL_T2);
   cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2);
+  tn_free(&net);
+}
+
+/* ---------------------------------------------------------------------- */
+/* TFG13 / TFG14: implicit downgrade (24.379 10.2.3.4.1.1)                  */
+/* ---------------------------------------------------------------------- */
+
+#define X13 20000u /* ms: short, and different from X14 so they cannot be confused */
+#define X14 30000u
+
+static void short_downgrade(prose_call_settings *s, int idx) {
+  (void)idx;
+  s->tfg13 = X13;
+  s->tfg14 = X14;
+}
+
+static void short_downgrade_ack(prose_call_settings *s, int idx) {
+  short_downgrade(s, idx);
+  s->user_ack_required = true;
+}
+
+static size_t count_type_to(const tn_node *n, prose_call_type_state t) {
+  size_t c = 0;
+  for (size_t i = 0; i < n->n_ev; i++)
+    c += n->ev[i].kind == PROSE_CALL_EV_TYPE_STATE && n->ev[i].new_state == (int)t;
+  return c;
+}
+
+static size_t count_trigger(const tn_node *n, const char *trigger) {
+  size_t c = 0;
+  for (size_t i = 0; i < n->n_ev; i++) c += strcmp(n->ev[i].trigger, trigger) == 0;
+  return c;
+}
+
+/* A originates an emergency call when TFG1 runs out at 150 ms, so Z (the
+ * last call type change time) is wall0 and TFG13 = X - (Y - Z) ends at
+ * 150 + X exactly: T1 up to the millisecond before, T2 at it, by the timer,
+ * with no END sent; the next announcement carries the basic type. */
+Test(call_group, tfg13_implicit_downgrade_at_expiry) {
+  tn_net net;
+  tn_init(&net, 1, short_downgrade);
+  tn_group_all(&net, G);
+  tn_node *a = &net.nodes[0];
+  cr_assert_eq(prose_call_group_call(a->e, 0, G, PROSE_MONP_CALL_EMERGENCY_GROUP), 0);
+  tn_run(&net, 150);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T1);
+  tn_run(&net, 150 + X13 - 1);
+  prose_call_group_info gi = tn_ginfo(a, G);
+  cr_assert_eq(gi.type_state, PROSE_CALL_T1, "downgraded 1 ms early");
+  cr_assert_eq(gi.call_type, PROSE_MONP_CALL_EMERGENCY_GROUP);
+  cr_assert_eq(count_type_to(a, PROSE_CALL_T2), 0u);
+  tn_run(&net, 150 + X13);
+  gi = tn_ginfo(a, G);
+  cr_assert_eq(gi.state, PROSE_CALL_S3, "the call itself goes on");
+  cr_assert_eq(gi.type_state, PROSE_CALL_T2);
+  cr_assert_eq(gi.call_type, PROSE_MONP_CALL_BASIC_GROUP);
+  const tn_event *ev = tn_last_ev(a, PROSE_CALL_EV_TYPE_STATE);
+  cr_assert_not_null(ev);
+  cr_assert_eq(ev->old_state, PROSE_CALL_T1);
+  cr_assert_eq(ev->new_state, PROSE_CALL_T2);
+  cr_assert_str_eq(ev->trigger, "TFG13 expiry");
+  cr_assert_eq(ev->at, 150u + X13);
+  cr_assert_eq(ev->call_type, PROSE_MONP_CALL_BASIC_GROUP, "the event carries the new type");
+  cr_assert_eq(tn_count_sent(a, PROSE_MONP_GROUP_CALL_EMERGENCY_END), 0u);
+  tn_clear_logs(a);
+  tn_run(&net, 150 + X13 + 14000); /* one TFG2 period at most */
+  const tn_sent *s = tn_last_sent(a, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT);
+  cr_assert_not_null(s);
+  cr_assert_eq(s->call_type, PROSE_MONP_CALL_BASIC_GROUP);
+  cr_assert_eq(s->last_change_time, net.wall0 + X13 / 1000u, "Z + X");
+  cr_assert_eq(tn_count_ev(a, PROSE_CALL_EV_TYPE_STATE), 0u);
+  tn_free(&net);
+}
+
+/* What restarts TFG13: a newer call type change of the same call (here
+ * another member's announcement with the emergency type and a later change
+ * time), not an announcement that repeats the stored change. After the
+ * downgrade, the emergency announcement it superseded changes nothing. */
+Test(call_group, tfg13_restarted_by_newer_type_change_only) {
+  tn_net net;
+  tn_init(&net, 1, short_downgrade);
+  tn_group_all(&net, G);
+  tn_node *a = &net.nodes[0];
+  cr_assert_eq(prose_call_group_call(a->e, 0, G, PROSE_MONP_CALL_EMERGENCY_GROUP), 0);
+  tn_run(&net, 15000);
+  uint16_t id = tn_ginfo(a, G).call_id;
+  prose_monp_msg same = ann(id, PROSE_MONP_CALL_EMERGENCY_GROUP, net.wall0, a->id);
+  cr_assert_eq(feed(a, &same), 0); /* identical: suppression only */
+  tn_run(&net, 150 + X13 - 1);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T1);
+  tn_run(&net, 150 + X13);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2, "an identical announcement restarted TFG13");
+  tn_free(&net);
+
+  tn_init(&net, 1, short_downgrade);
+  tn_group_all(&net, G);
+  a = &net.nodes[0];
+  cr_assert_eq(prose_call_group_call(a->e, 0, G, PROSE_MONP_CALL_EMERGENCY_GROUP), 0);
+  tn_run(&net, 10000);
+  id = tn_ginfo(a, G).call_id;
+  prose_monp_msg refresh = ann(id, PROSE_MONP_CALL_EMERGENCY_GROUP, net.wall0, a->id);
+  refresh.last_change_time = wall_now(&net); /* wall0 + 10 */
+  refresh.last_change_user = prose_monp_str_of("sip:z@example.org");
+  cr_assert_eq(feed(a, &refresh), 0);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T1);
+  tn_run(&net, 150 + X13);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T1, "not restarted by the refresh");
+  tn_run(&net, 10000 + X13 - 1);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T1);
+  cr_assert_eq(count_type_to(a, PROSE_CALL_T2), 0u);
+  tn_run(&net, 10000 + X13);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2);
+  cr_assert_str_eq(tn_last_ev(a, PROSE_CALL_EV_TYPE_STATE)->trigger, "TFG13 expiry");
+  cr_assert_eq(tn_last_ev(a, PROSE_CALL_EV_TYPE_STATE)->at, 10000u + X13);
+  cr_assert_eq(feed(a, &refresh), 0); /* superseded: Z + X is newer */
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2);
+  tn_free(&net);
+}
+
+/* A member joining an emergency call whose type changed 5 s before gets
+ * what is left: X - (Y - Z) = X - 5 s. One joining when X has passed
+ * returns to basic at once (1 ms). */
+Test(call_group, tfg13_late_join_uses_the_stored_change_time) {
+  tn_net net;
+  tn_init(&net, 1, short_downgrade);
+  tn_group_all(&net, G);
+  tn_node *a = &net.nodes[0];
+  net.now = 7000;
+  prose_monp_msg m = ann(0x5000, PROSE_MONP_CALL_EMERGENCY_GROUP, net.wall0, "sip:z@example.org");
+  m.last_change_time = net.wall0 + 2;
+  cr_assert_eq(feed(a, &m), 0);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T1);
+  tn_run(&net, 7000 + X13 - 5000 - 1);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T1);
+  tn_run(&net, 7000 + X13 - 5000);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2);
+  cr_assert_eq(tn_last_ev(a, PROSE_CALL_EV_TYPE_STATE)->at, 7000u + X13 - 5000u);
+  tn_free(&net);
+
+  tn_init(&net, 1, short_downgrade);
+  tn_group_all(&net, G);
+  a = &net.nodes[0];
+  net.now = 30000;
+  m.last_change_time = net.wall0 + 5; /* 25 s ago, X is 20 s */
+  cr_assert_eq(feed(a, &m), 0);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T1);
+  cr_assert_eq(prose_call_next_deadline(a->e), 30001u);
+  tn_run(&net, 30001);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2);
+  tn_free(&net);
+}
+
+/* Imminent peril: TFG14 with its own X (TFG13's, shorter, is not armed in
+ * T3). A originates, B joins 2 ms later; both take the same Z, fall back to
+ * basic by their own timers and then agree: same call type and change time,
+ * no further type changes, no IMMINENT PERIL END on the air. */
+Test(call_group, tfg14_implicit_downgrade_of_imminent_peril) {
+  tn_net net;
+  tn_init(&net, 2, short_downgrade);
+  tn_group_all(&net, G);
+  tn_node *a = &net.nodes[0], *b = &net.nodes[1];
+  cr_assert_eq(prose_call_group_call(a->e, 0, G, PROSE_MONP_CALL_IMMINENT_PERIL_GROUP), 0);
+  tn_run(&net, 200);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T3);
+  cr_assert_eq(tn_ginfo(b, G).type_state, PROSE_CALL_T3);
+  tn_run(&net, 150 + X14 - 1);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T3, "TFG13 (%u ms) ran in T3", X13);
+  cr_assert_eq(tn_ginfo(b, G).type_state, PROSE_CALL_T3);
+  tn_run(&net, 150 + X14);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2);
+  cr_assert_eq(tn_ginfo(a, G).call_type, PROSE_MONP_CALL_BASIC_GROUP);
+  const tn_event *ev = tn_last_ev(a, PROSE_CALL_EV_TYPE_STATE);
+  cr_assert_eq(ev->old_state, PROSE_CALL_T3);
+  cr_assert_str_eq(ev->trigger, "TFG14 expiry");
+  cr_assert_eq(ev->at, 150u + X14);
+  tn_run(&net, 152 + X14);
+  cr_assert_eq(tn_ginfo(b, G).type_state, PROSE_CALL_T2);
+  cr_assert_leq(tn_last_ev(b, PROSE_CALL_EV_TYPE_STATE)->at, 152u + X14);
+  tn_clear_logs(a);
+  tn_clear_logs(b);
+  tn_run(&net, 150 + X14 + 60000);
+  cr_assert_eq(tn_count_ev(a, PROSE_CALL_EV_TYPE_STATE) + tn_count_ev(b, PROSE_CALL_EV_TYPE_STATE),
+               0u, "no flip-flop after the downgrade");
+  const tn_sent *sa = tn_last_sent(a, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT);
+  const tn_sent *sb = tn_last_sent(b, PROSE_MONP_GROUP_CALL_ANNOUNCEMENT);
+  cr_assert(sa && sb);
+  cr_assert_eq(sa->call_type, PROSE_MONP_CALL_BASIC_GROUP);
+  cr_assert_eq(sb->call_type, PROSE_MONP_CALL_BASIC_GROUP);
+  cr_assert_eq(sa->last_change_time, net.wall0 + X14 / 1000u);
+  cr_assert_eq(sb->last_change_time, sa->last_change_time);
+  cr_assert_eq(tn_count_sent(a, PROSE_MONP_GROUP_CALL_IMMINENT_PERIL_END) +
+                   tn_count_sent(b, PROSE_MONP_GROUP_CALL_IMMINENT_PERIL_END),
+               0u);
+  tn_free(&net);
+}
+
+/* An explicit END stops TFG13 on both sides (the sender's and the
+ * receiver's): nothing happens at the old expiry. A new upgrade later
+ * starts it again from its own change time. */
+Test(call_group, tfg13_stopped_by_end) {
+  tn_net net;
+  tn_init(&net, 2, short_downgrade);
+  tn_group_all(&net, G);
+  tn_node *a = &net.nodes[0], *b = &net.nodes[1];
+  cr_assert_eq(prose_call_group_call(a->e, 0, G, PROSE_MONP_CALL_EMERGENCY_GROUP), 0);
+  tn_run(&net, 5000);
+  cr_assert_eq(tn_ginfo(b, G).type_state, PROSE_CALL_T1);
+  cr_assert_eq(prose_call_group_end_emergency(b->e, net.now, G), 0);
+  tn_step(&net, 10);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2);
+  cr_assert_eq(tn_ginfo(b, G).type_state, PROSE_CALL_T2);
+  tn_run(&net, 150 + X13 + 1000);
+  for (int i = 0; i < 2; i++) {
+    tn_node *n = &net.nodes[i];
+    cr_assert_eq(count_trigger(n, "TFG13 expiry"), 0u, "node %d", i);
+    cr_assert_eq(tn_count_ev(n, PROSE_CALL_EV_TYPE_STATE), 2u, "T1 then T2 only, node %d", i);
+  }
+  /* A upgrades again at 30 s: TFG13 counts from this change. */
+  tn_run(&net, 30000);
+  cr_assert_eq(prose_call_group_call(a->e, net.now, G, PROSE_MONP_CALL_EMERGENCY_GROUP), 0);
+  tn_run(&net, 30000 + X13 - 1);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T1);
+  tn_run(&net, 30000 + X13);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2);
+  cr_assert_str_eq(tn_last_ev(a, PROSE_CALL_EV_TYPE_STATE)->trigger, "TFG13 expiry");
+  tn_free(&net);
+}
+
+/* TFG13 runs only in T1 of an ongoing call (S3): not in T0 while the user
+ * decides about an incoming emergency call (S4), not in a basic call (T2),
+ * and no more once the user left an emergency call (S6, T0). */
+Test(call_group, tfg13_not_armed_outside_t1) {
+  tn_net net;
+  tn_init(&net, 1, short_downgrade_ack);
+  tn_group_all(&net, G);
+  tn_node *a = &net.nodes[0];
+  prose_monp_msg m = ann(0x5000, PROSE_MONP_CALL_EMERGENCY_GROUP, net.wall0, "sip:z@example.org");
+  cr_assert_eq(feed(a, &m), 0);
+  prose_call_group_info gi = tn_ginfo(a, G);
+  cr_assert_eq(gi.state, PROSE_CALL_S4);
+  cr_assert_eq(gi.type_state, PROSE_CALL_T0);
+  cr_assert_eq(gi.call_type, PROSE_MONP_CALL_EMERGENCY_GROUP);
+  cr_assert_eq(prose_call_next_deadline(a->e), 30000u, "TFG4 only");
+  tn_run(&net, 29999);
+  cr_assert_eq(tn_count_ev(a, PROSE_CALL_EV_TYPE_STATE), 0u);
+  tn_free(&net);
+
+  tn_init(&net, 1, short_downgrade);
+  tn_group_all(&net, G);
+  a = &net.nodes[0];
+  cr_assert_eq(prose_call_group_call(a->e, 0, G, PROSE_MONP_CALL_BASIC_GROUP), 0);
+  tn_run(&net, 150 + 3 * X13);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T2);
+  cr_assert_eq(tn_count_ev(a, PROSE_CALL_EV_TYPE_STATE), 1u, "T0 -> T2 only");
+  tn_free(&net);
+
+  tn_init(&net, 1, short_downgrade);
+  tn_group_all(&net, G);
+  a = &net.nodes[0];
+  cr_assert_eq(prose_call_group_call(a->e, 0, G, PROSE_MONP_CALL_EMERGENCY_GROUP), 0);
+  tn_run(&net, 1000);
+  cr_assert_eq(prose_call_group_release(a->e, net.now, G), 0);
+  cr_assert_eq(tn_ginfo(a, G).type_state, PROSE_CALL_T0);
+  cr_assert_eq(prose_call_next_deadline(a->e), 1000u + 30000u, "TFG5 only");
   tn_free(&net);
 }
 

@@ -48,6 +48,7 @@ static void log_sent(tn_node *n, const uint8_t *msg, size_t len, const char *to)
   s->probe_response = m.probe_response;
   s->confirm_mode = m.confirm_mode;
   s->start_time = m.call_start_time;
+  s->last_change_time = m.last_change_time;
   s->at = n->net->now;
   copy_text(s->to, to);
 }

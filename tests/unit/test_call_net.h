@@ -44,6 +44,7 @@ typedef struct tn_sent {
   bool probe_response;
   bool confirm_mode;
   uint64_t start_time;
+  uint64_t last_change_time;
   uint64_t at;
   char to[TN_TEXT]; /* group or peer */
 } tn_sent;

@@ -44,6 +44,8 @@ Test(config, defaults_and_minimal_file) {
   cr_assert_eq(d.call.tfp7_ms, 1000);
   cr_assert_eq(d.call.cfp1, 3);
   cr_assert_eq(d.call.cfg11, 5);
+  cr_assert_eq(d.call.tfg13_ms, 255000); /* NIST ns-3 [I]: no spec default retrieved */
+  cr_assert_eq(d.call.tfg14_ms, 255000);
   cr_assert_eq(d.call.refresh_interval_ms, 10000);
   cr_assert_eq(d.call.commencement, PROSED_COMMENCE_AUTOMATIC);
   cr_assert_eq(d.network.call_port, 8809);
@@ -201,6 +203,12 @@ Test(config, good_file_values) {
   cr_assert_eq(t, PROSED_CALL_IMMINENT_PERIL);
   cr_assert_str_eq(prosed_call_type_name(PROSED_CALL_BROADCAST), "broadcast");
   cr_assert_eq(prosed_call_type_parse("loud", &t), PROSE_EINVAL);
+
+  /* The implicit downgrade bases (TFG13/TFG14), at both ends of their range. */
+  cr_assert_eq(parse(MIN_ID "[call]\nTFG13 = 1000\ntfg14 = 86400000\n", &c, err), 0, "%s", err);
+  cr_assert_eq(c.call.tfg13_ms, 1000);
+  cr_assert_eq(c.call.tfg14_ms, 86400000);
+  cr_assert_eq(c.call.tfg12_ms, 1000, "neighbours keep their defaults");
   cr_assert_str_eq(prosed_commencement_name(PROSED_COMMENCE_MANUAL), "manual");
   cr_assert_str_eq(prosed_discovery_mode_name(PROSED_DISCOVERY_AVAHI), "avahi");
   cr_assert_str_eq(prosed_log_level_name(PROSED_LOG_WARN), "warn");
@@ -345,6 +353,16 @@ Test(config, bad_files) {
       /* 48 */
       {MIN_ID "[media]\nrtp_port_base = 65000\nmax_calls = 200\n",
        "test.conf:6: [media] rtp_port_base: 65000 + 800 ports for 200 call slots passes", ""},
+      /* 49 */
+      {MIN_ID "[call]\nTFG13 = 999\n", "test.conf:5: [call] TFG13: '999' is out of range",
+       "(expected an integer from 1000 to 86400000, in milliseconds)"},
+      /* 50 */
+      {MIN_ID "[call]\nTFG14 = 86400001\n",
+       "test.conf:5: [call] TFG14: '86400001' is out of range",
+       "(expected an integer from 1000 to 86400000, in milliseconds)"},
+      /* 51 */
+      {MIN_ID "[call]\nTFG14 = 255 s\n", "test.conf:5: [call] TFG14: '255 s' is not a decimal",
+       ""},
   };
   prosed_config c, sentinel;
   memset(&sentinel, 0xA5, sizeof sentinel);

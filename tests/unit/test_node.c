@@ -817,6 +817,97 @@ Test(node, emergency_upgrade_and_end_reach_the_floor) {
   finish(&d, &net);
 }
 
+/* Like start(), with the implicit downgrade basis X of TFG13 set to x_ms on
+ * every node (24.379 10.2.3.4.1.1). */
+static void start_tfg13(tn_domain *d, tn_net *net, const char *const *users, const bool *gmk,
+                        size_t n, uint32_t x_ms) {
+  tn_domain_setup(d, users, gmk, n);
+  tn_net_init(net, d);
+  for (size_t i = 0; i < n; i++) {
+    prose_node_settings s;
+    tn_default_settings(net, i, &s);
+    s.call.tfg13 = x_ms;
+    tn_node_start(net, i, &s);
+  }
+  tn_run(net, 100);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_eq(prose_disc_peer_count(prose_node_discovery(node(net, i))), n - 1);
+}
+
+/*
+ * The same floor contest as above, but the emergency ends by itself: alice
+ * upgrades bob's basic call to emergency (bob misses it) and her Floor
+ * Request pre-empts him, so it carried the emergency indicator. Nobody
+ * sends an END; TFG13 runs out exactly X after alice's call type change,
+ * her call is basic again (T2, trigger "TFG13 expiry") and the floor
+ * participant follows: her next request, while bob talks, is queued and
+ * pre-empts nobody.
+ */
+Test(node, implicit_downgrade_tfg13_reaches_the_floor) {
+  const char *users[] = {TN_ALICE, TN_BOB};
+  const bool gmk[] = {true, true};
+  const uint32_t x = 10000;
+  tn_domain d;
+  tn_net net;
+  start_tfg13(&d, &net, users, gmk, 2, x);
+  bool lost = false;
+  net.filter = alice_call_to_bob_lost;
+  net.filter_ud = &lost;
+  cr_assert_eq(prose_node_call_group(node(&net, BOB), net.now, TN_GROUP,
+                                     PROSE_MONP_CALL_BASIC_GROUP),
+               0);
+  tn_run(&net, 400);
+  prose_node_call_info ci;
+  cr_assert(tn_call(&net, BOB, &ci));
+  cr_assert_str_eq(ci.floor_state, "O: has permission");
+  talk(&net, BOB, TN_APP_PORT, "bob", 0, 3);
+
+  /* Alice upgrades at t_up; bob never hears of it. */
+  lost = true;
+  uint64_t t_up = net.now;
+  cr_assert_eq(prose_node_call_group(node(&net, ALICE), net.now, TN_GROUP,
+                                     PROSE_MONP_CALL_EMERGENCY_GROUP),
+               0);
+  cr_assert_eq(count_state_to(&net.nodes[ALICE], "T1"), 1);
+  cr_assert_eq(prose_node_ptt_press(node(&net, ALICE), net.now, NULL, -1), 0);
+  tn_run(&net, 300);
+  cr_assert_eq(tn_count_events(&net.nodes[BOB], PROSE_NODE_EV_REVOKED), 1, "emergency pre-empts");
+  cr_assert_eq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_QUEUED), 0);
+  cr_assert_eq(prose_node_ptt_release(node(&net, ALICE), net.now, NULL), 0);
+  tn_run(&net, 100);
+
+  /* TFG13: still emergency 1 ms before t_up + X, basic at it. */
+  tn_run_until(&net, t_up + x - 1);
+  cr_assert_eq(count_state_to(&net.nodes[ALICE], "T2"), 1, "only the join of the basic call");
+  tn_run_until(&net, t_up + x);
+  cr_assert_eq(count_state_to(&net.nodes[ALICE], "T2"), 2);
+  const tn_event *ev = tn_last_event(&net.nodes[ALICE], PROSE_NODE_EV_CALL_STATE);
+  cr_assert_not_null(ev);
+  cr_assert_str_eq(ev->to, "T2");
+  cr_assert_str_eq(ev->trigger, "TFG13 expiry");
+  cr_assert_eq(ev->now, t_up + x);
+  cr_assert_eq(count_state_to(&net.nodes[BOB], "T1"), 0);
+  cr_assert_null(last_monp(&net, ALICE, PROSE_MONP_GROUP_CALL_EMERGENCY_END));
+
+  /* Bob takes the floor again and talks; alice asks at the same priority. */
+  cr_assert_eq(prose_node_ptt_press(node(&net, BOB), net.now, NULL, -1), 0);
+  tn_run(&net, 400);
+  cr_assert(tn_call(&net, BOB, &ci));
+  cr_assert(ci.may_send_media, "bob: %s", ci.floor_state);
+  talk(&net, BOB, TN_APP_PORT, "bob", 3, 2);
+  cr_assert_eq(prose_node_ptt_press(node(&net, ALICE), net.now, NULL, -1), 0);
+  tn_run(&net, 300);
+  cr_assert_eq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_QUEUED), 1,
+               "a basic request is queued");
+  cr_assert_eq(tn_count_events(&net.nodes[BOB], PROSE_NODE_EV_REVOKED), 1, "no second pre-emption");
+  cr_assert(tn_call(&net, BOB, &ci));
+  cr_assert(ci.may_send_media);
+  cr_assert(tn_call(&net, ALICE, &ci));
+  cr_assert(!ci.may_send_media);
+  expect_no_plaintext(&net);
+  finish(&d, &net);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Hangup while probing                                                     */
 /* ---------------------------------------------------------------------- */

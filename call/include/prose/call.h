@@ -124,6 +124,11 @@ typedef struct prose_call_settings {
   uint32_t private_max_duration_s; /* TFP5; 0 = unlimited */
 
   uint32_t tfg1, tfg3, tfg4, tfg5, tfg11, tfg12; /* group call */
+  /* TFG13 / TFG14 implicit downgrade (24.379 10.2.3.4.1.1): the basis X of
+   * X - (now - last call type change time), in ms. An emergency (T1) /
+   * imminent peril (T3) call whose type was not changed again for this long
+   * returns to basic (T2) by itself. Default 255000 [I] (NIST ns-3). */
+  uint32_t tfg13, tfg14;
   uint32_t tfb2, tfb3;                           /* broadcast */
   uint32_t tfe1, tfe2;                           /* emergency alert */
   uint32_t tfp1, tfp2, tfp3, tfp4, tfp6, tfp7;   /* private call */
