@@ -841,13 +841,38 @@ static int keys_list_cb(void *ud, const prose_store_item *it) {
   return 0;
 }
 
+/* A group as the control socket names it: its [group NAME] or its MCPTT
+ * group ID. NULL when the configuration has no such group. */
+static const char *group_id_of(const prosed_daemon *d, const char *name) {
+  for (size_t i = 0; i < d->cfg.n_groups; i++)
+    if (strcmp(d->cfg.groups[i].name, name) == 0 || strcmp(d->cfg.groups[i].id, name) == 0)
+      return d->cfg.groups[i].id;
+  return NULL;
+}
+
+/* The call a request names (docs/control.md): `group` (name or ID) or `call`
+ * (an id from `calls`: a group ID, or the private call's peer URI). Neither:
+ * both NULL, the node's current call. */
+static int named_call(const prosed_daemon *d, const prosed_ctl_req *req, const char **group,
+                      const char **peer, char *msg, size_t msglen) {
+  *group = *peer = NULL;
+  if (req->group) {
+    if ((*group = group_id_of(d, req->group)) == NULL) {
+      snprintf(msg, msglen, "no group %s", req->group);
+      return PROSE_ENOENT;
+    }
+  } else if (req->call) {
+    if ((*group = group_id_of(d, req->call)) == NULL) *peer = req->call;
+  }
+  return 0;
+}
+
 static int ctl_handle(void *ud, const prosed_ctl_req *req, json_t **result, char *msg,
                       size_t msglen) {
   prosed_daemon *d = ud;
   uint64_t now = uv_now(d->loop);
   int rc = 0;
-  (void)msg;
-  (void)msglen;
+  const char *group = NULL, *peer = NULL;
   switch (req->cmd) {
     case PROSED_CTL_STATUS: {
       json_t *o = json_object();
@@ -896,7 +921,12 @@ static int ctl_handle(void *ud, const prosed_ctl_req *req, json_t **result, char
           [PROSED_CALL_EMERGENCY] = PROSE_MONP_CALL_EMERGENCY_GROUP,
           [PROSED_CALL_IMMINENT_PERIL] = PROSE_MONP_CALL_IMMINENT_PERIL_GROUP,
           [PROSED_CALL_BROADCAST] = PROSE_MONP_CALL_BROADCAST_GROUP};
-      rc = prose_node_call_group(d->node, now, req->group, types[req->type]);
+      if ((group = group_id_of(d, req->group)) == NULL) {
+        snprintf(msg, msglen, "no group %s", req->group);
+        rc = PROSE_ENOENT;
+        break;
+      }
+      rc = prose_node_call_group(d->node, now, group, types[req->type]);
       break;
     }
     case PROSED_CTL_CALL_PRIVATE: {
@@ -906,19 +936,40 @@ static int ctl_handle(void *ud, const prosed_ctl_req *req, json_t **result, char
       break;
     }
     case PROSED_CTL_PTT_PRESS:
-      rc = prose_node_ptt_press(d->node, now, req->group, req->priority);
-      break;
     case PROSED_CTL_PTT_RELEASE:
-      rc = prose_node_ptt_release(d->node, now, req->group);
+      if ((rc = named_call(d, req, &group, &peer, msg, msglen)) != 0) break;
+      /* PTT on the private call makes it the current call. */
+      if (peer && (rc = prose_node_select(d->node, NULL, peer)) != 0) {
+        snprintf(msg, msglen, "no private call with %s", peer);
+        break;
+      }
+      rc = req->cmd == PROSED_CTL_PTT_PRESS
+               ? prose_node_ptt_press(d->node, now, group, req->priority)
+               : prose_node_ptt_release(d->node, now, group);
       break;
     case PROSED_CTL_ACCEPT:
-      rc = prose_node_accept(d->node, now);
+    case PROSED_CTL_REJECT: {
+      if ((rc = named_call(d, req, &group, &peer, msg, msglen)) != 0) break;
+      const char *ringing = prose_node_ringing(d->node);
+      if (group) {
+        snprintf(msg, msglen, "group calls are joined with call_group, not answered");
+        rc = PROSE_EINVAL;
+      } else if (ringing == NULL || (peer && strcmp(peer, ringing) != 0)) {
+        snprintf(msg, msglen, "no private call%s%s is ringing", peer ? " from " : "",
+                 peer ? peer : "");
+        rc = PROSE_ENOENT;
+      } else {
+        rc = req->cmd == PROSED_CTL_ACCEPT ? prose_node_accept(d->node, now)
+                                           : prose_node_reject(d->node, now);
+      }
       break;
-    case PROSED_CTL_REJECT:
-      rc = prose_node_reject(d->node, now);
-      break;
+    }
     case PROSED_CTL_HANGUP:
-      rc = prose_node_hangup(d->node, now);
+      if ((rc = named_call(d, req, &group, &peer, msg, msglen)) != 0) break;
+      rc = group || peer ? prose_node_hangup_call(d->node, now, group, peer)
+                         : prose_node_hangup(d->node, now);
+      if (rc == PROSE_ENOENT && msg[0] == '\0')
+        snprintf(msg, msglen, "no call %s", group ? group : peer);
       break;
     case PROSED_CTL_N_CMDS:
       rc = PROSE_EINVAL;

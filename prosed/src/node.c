@@ -629,6 +629,42 @@ int prose_node_hangup(prose_node *n, uint64_t now) {
   return IN_ENGINE(n, prose_call_private_release(n->call, now, peer));
 }
 
+int prose_node_select(prose_node *n, const char *group, const char *peer) {
+  if (n == NULL || (group == NULL) == (peer == NULL) || n->in_call_engine) return PROSE_EINVAL;
+  node_call *c = NULL;
+  if (group) {
+    node_group *g = node_group_find(n, group);
+    if (g && g->call.active) c = &g->call;
+  } else if (n->priv.active && strcmp(n->priv.peer, peer) == 0) {
+    c = &n->priv;
+  }
+  if (c == NULL) return PROSE_ENOENT;
+  /* The user's latest choice: a probing group is no longer what hangup
+   * means by default. */
+  n->current = c;
+  n->probing = NULL;
+  return 0;
+}
+
+int prose_node_hangup_call(prose_node *n, uint64_t now, const char *group, const char *peer) {
+  if (n == NULL || (group == NULL) == (peer == NULL) || n->in_call_engine) return PROSE_EINVAL;
+  n->now = now;
+  if (group) {
+    node_group *g = node_group_find(n, group);
+    if (g == NULL || !(g->call.active || n->probing == g)) return PROSE_ENOENT;
+    return IN_ENGINE(n, prose_call_group_release(n->call, now, g->id));
+  }
+  if (!(n->priv.active && strcmp(n->priv.peer, peer) == 0) && strcmp(n->outgoing, peer) != 0)
+    return PROSE_ENOENT;
+  char copy[NODE_URI_CAP];
+  snprintf(copy, sizeof copy, "%s", peer);
+  return IN_ENGINE(n, prose_call_private_release(n->call, now, copy));
+}
+
+const char *prose_node_ringing(const prose_node *n) {
+  return n && n->ringing[0] ? n->ringing : NULL;
+}
+
 static node_call *call_for_ptt(prose_node *n, const char *group) {
   if (group == NULL) return n->current && n->current->active ? n->current : NULL;
   node_group *g = node_group_find(n, group);

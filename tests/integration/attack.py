@@ -20,7 +20,7 @@ Standard library only.
       than the node's limit; with "rtp" also valid plain RTP (only for a
       node that does not hold the floor: the APP port is the local
       application's own interface, and a floor holder sends what it gets).
-  attack.py ctl SOCKET
+  attack.py ctl SOCKET [GROUP]   (GROUP: a configured group, for the group-only refusals)
       Abuse the control socket: malformed JSON, unknown commands, bad and
       missing arguments, an overlong line, more clients than allowed, half a
       line then a hang-up, a client that never reads. Checks each error
@@ -266,7 +266,7 @@ class Client:
         self.s.close()
 
 
-def ctl(path):
+def ctl(path, group=None):
     errors = []
 
     def expect(what, reply, code):
@@ -299,7 +299,21 @@ def ctl(path):
         ("unknown group", b'{"cmd":"call_group","args":{"group":"no-such-group"}}\n', "ENOENT"),
         ("unknown peer", b'{"cmd":"call_private","args":{"uri":"sip:nobody@example.org"}}\n',
          "ENOENT"),
+        ("ptt in an unknown group", b'{"cmd":"ptt_press","args":{"group":"no-such-group"}}\n',
+         "ENOENT"),
+        ("ptt in an unknown private call",
+         b'{"cmd":"ptt_press","args":{"call":"sip:nobody@example.org"}}\n', "ENOENT"),
+        ("hang up an unknown group", b'{"cmd":"hangup","args":{"group":"no-such-group"}}\n',
+         "ENOENT"),
+        ("hang up an unknown call", b'{"cmd":"hangup","args":{"call":"sip:nobody@example.org"}}\n',
+         "ENOENT"),
+        ("accept with nothing ringing", b'{"cmd":"accept"}\n', "ENOENT"),
+        ("reject a caller not ringing", b'{"cmd":"reject","args":{"call":"sip:nobody@example.org"}}\n',
+         "ENOENT"),
     ]
+    if group:
+        bad.append(("accept a group call", b'{"cmd":"accept","args":{"group":"%s"}}\n' % group.encode(),
+                    "EINVAL"))
     for what, line, code in bad:
         c.send(line)
         expect(what, c.line(), code)
@@ -396,8 +410,8 @@ def main(argv):
         udp(a[0], a[1], a[2], int(a[3]), *(a[4:6] if len(a) == 6 else ()))
     elif cmd == "app" and len(a) in (4, 5):
         app(a[0], a[1], a[2], int(a[3]), len(a) == 5 and a[4] == "rtp")
-    elif cmd == "ctl" and len(a) == 1:
-        return ctl(a[0])
+    elif cmd == "ctl" and len(a) in (1, 2):
+        return ctl(*a)
     else:
         sys.stderr.write(__doc__)
         return 2

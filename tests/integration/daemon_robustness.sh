@@ -91,7 +91,7 @@ ATT=$WORK/attack.out
 check "attack tool ran" test "$(grep -c 'empty=1' "$ATT")" -eq 19
 sed 's/^/    /' "$ATT"
 for u in $USERS; do
-  python3 "$ATTACK" ctl "$WORK/$u.sock" >"$WORK/ctl-$u.out" 2>&1
+  python3 "$ATTACK" ctl "$WORK/$u.sock" "$GROUP" >"$WORK/ctl-$u.out" 2>&1
   rc=$?
   check "$u: control socket errors as specified: $(tail -n 3 "$WORK/ctl-$u.out")" test $rc -eq 0
 done

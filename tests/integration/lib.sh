@@ -15,7 +15,8 @@
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RTPAPP="$HERE/rtpapp.py"
 USERS="alice bob carol"
-GROUP=fire
+GROUP=fire                       # the [group NAME] the control socket is given
+GROUP_ID=sip:fire@example.org    # its MCPTT group ID (the GMS's group)
 # The ports of every configuration written here: the group's media (and
 # floor, +2), private calls' media (and floor, +2), and the APP ports the
 # daemon gives a private call (slot 0 of app_port_base 40000) and the group
@@ -317,9 +318,9 @@ provision_domain() {
       --key-sets gms-keys.xml
     members=()
     for u in $USERS; do members+=("sip:$u@example.org"); done
-    "$PROSE" gms group create --dir gms --group "$GROUP" --member "${members[@]}" >group.out
+    "$PROSE" gms group create --dir gms --group "$GROUP_ID" --member "${members[@]}" >group.out
     for u in $USERS; do
-      "$PROSE" gms distribute --dir gms --group "$GROUP" --member "sip:$u@example.org" \
+      "$PROSE" gms distribute --dir gms --group "$GROUP_ID" --member "sip:$u@example.org" \
         --out "$u-gmk.imsg"
       "$PROSE" bundle --kms-cert kms/kms-cert.xml --key-sets "$u-keys.xml" --gmk "$u-gmk.imsg" \
         --out "$u.bundle"
@@ -361,7 +362,8 @@ write_conf() {
     discovery.announce_interval_ms=300 discovery.announce_ttl_ms=3000 \
     "media.app_address=$app" media.max_calls=2 "control.socket=$WORK/$name.sock" \
     floor.T201=150 log.level=info \
-    "group $GROUP.address=$gaddr" "group $GROUP.media_port=$GMEDIA" "$@"; do
+    "group $GROUP.id=$GROUP_ID" "group $GROUP.address=$gaddr" "group $GROUP.media_port=$GMEDIA" \
+    "$@"; do
     k=${kv%%=*}
     [[ -n ${val[$k]+set} ]] || keys+=("$k")
     s=${k%.*}

@@ -1140,3 +1140,86 @@ Test(node, private_call_dual_stack_and_ipv6_only) {
   expect_no_plaintext(&net);
   finish(&d, &net);
 }
+
+/*
+ * Naming a call (what the daemon's control socket does with `group` and
+ * `call`): alice is in a group call with bob and in a private call with
+ * bob. prose_node_select makes the private call current for PTT;
+ * prose_node_hangup_call ends exactly the call it names and leaves the
+ * other; unknown names are ENOENT, ambiguous ones EINVAL. A manual private
+ * call rings at carol (prose_node_ringing names alice) until she answers.
+ */
+Test(node, calls_are_named_for_select_and_hangup) {
+  const char *users[] = {TN_ALICE, TN_BOB, TN_CAROL};
+  const bool gmk[] = {true, true, true};
+  tn_domain d;
+  tn_net net;
+  start(&d, &net, users, gmk, 3);
+  prose_node *a = node(&net, ALICE);
+  cr_assert_eq(prose_node_call_group(a, net.now, TN_GROUP, PROSE_MONP_CALL_BASIC_GROUP), 0);
+  tn_run(&net, 400);
+  cr_assert_eq(prose_node_ptt_release(a, net.now, NULL), 0, "the originator lets go");
+  cr_assert_eq(prose_node_call_private(a, net.now, TN_BOB, false, false), 0);
+  tn_run(&net, 300);
+  size_t calls = 0;
+  prose_node_call_info ci;
+  while (prose_node_call_at(a, calls, &ci)) calls++;
+  cr_assert_eq(calls, 2, "a group call and a private call");
+
+  /* Bad names. */
+  cr_assert_eq(prose_node_select(a, NULL, NULL), PROSE_EINVAL);
+  cr_assert_eq(prose_node_select(a, TN_GROUP, TN_BOB), PROSE_EINVAL);
+  cr_assert_eq(prose_node_select(a, "sip:nogroup@example.org", NULL), PROSE_ENOENT);
+  cr_assert_eq(prose_node_select(a, NULL, TN_CAROL), PROSE_ENOENT);
+  cr_assert_eq(prose_node_hangup_call(a, net.now, NULL, TN_CAROL), PROSE_ENOENT);
+  cr_assert_eq(prose_node_hangup_call(a, net.now, "sip:nogroup@example.org", NULL), PROSE_ENOENT);
+  cr_assert_null(prose_node_ringing(a));
+
+  /* The group call made current, PTT without a group presses in it; then
+   * the private call made current, PTT presses there. */
+  cr_assert_eq(prose_node_select(a, TN_GROUP, NULL), 0);
+  cr_assert_eq(prose_node_ptt_press(a, net.now, NULL, -1), 0);
+  tn_run(&net, 400);
+  for (size_t k = 0; prose_node_call_at(a, k, &ci); k++)
+    if (!ci.private_call) cr_assert_str_eq(ci.floor_state, "O: has permission");
+  cr_assert_eq(prose_node_ptt_release(a, net.now, NULL), 0);
+  tn_run(&net, 100);
+  cr_assert_eq(prose_node_select(a, NULL, TN_BOB), 0);
+  cr_assert_eq(prose_node_ptt_press(a, net.now, NULL, -1), 0);
+  tn_run(&net, 100);
+  for (size_t k = 0; prose_node_call_at(a, k, &ci); k++) {
+    if (ci.private_call) cr_assert(ci.may_send_media, "PTT went to the private call");
+    else cr_assert_str_neq(ci.floor_state, "O: has permission", "not to the group call");
+  }
+
+  /* Hang up the group call by name: the private call goes on. */
+  size_t ended = tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_CALL_ENDED);
+  cr_assert_eq(prose_node_hangup_call(a, net.now, TN_GROUP, NULL), 0);
+  tn_run(&net, 300);
+  cr_assert_eq(tn_count_events(&net.nodes[ALICE], PROSE_NODE_EV_CALL_ENDED), ended + 1);
+  calls = 0;
+  while (prose_node_call_at(a, calls, &ci)) calls++;
+  cr_assert_eq(calls, 1);
+  cr_assert(prose_node_call_at(a, 0, &ci));
+  cr_assert(ci.private_call, "the private call is left");
+  cr_assert_str_eq(ci.peer, TN_BOB);
+  /* And the private call by its peer. */
+  cr_assert_eq(prose_node_hangup_call(a, net.now, NULL, TN_BOB), 0);
+  tn_run(&net, 300);
+  cr_assert(!prose_node_call_at(a, 0, &ci), "no call left");
+  cr_assert(!prose_node_call_at(node(&net, BOB), 1, &ci), "bob's private call ended too");
+
+  /* A manual call rings at carol until she accepts. */
+  cr_assert_eq(prose_node_call_private(a, net.now, TN_CAROL, true, false), 0);
+  tn_run(&net, 300);
+  cr_assert_str_eq(prose_node_ringing(node(&net, CAROL)), TN_ALICE);
+  cr_assert_null(prose_node_ringing(a), "the caller is not rung");
+  cr_assert_eq(prose_node_accept(node(&net, CAROL), net.now), 0);
+  tn_run(&net, 300);
+  cr_assert_null(prose_node_ringing(node(&net, CAROL)));
+  bool connected = false;
+  for (size_t k = 0; prose_node_call_at(node(&net, CAROL), k, &ci); k++)
+    if (ci.private_call) connected = strcmp(ci.call_state, "P4") == 0 && strcmp(ci.peer, TN_ALICE) == 0;
+  cr_assert(connected, "carol's private call with alice is up (P4)");
+  finish(&d, &net);
+}

@@ -235,6 +235,18 @@ int prose_node_call_private(prose_node *n, uint64_t now, const char *peer_uri, b
 int prose_node_accept(prose_node *n, uint64_t now);   /* the ringing private call */
 int prose_node_reject(prose_node *n, uint64_t now);
 int prose_node_hangup(prose_node *n, uint64_t now);   /* the current call (group or private) */
+/* Make a running call the current one, the call PTT (group NULL) and
+ * prose_node_hangup act on, as a user switching between calls: a group's
+ * call (group ID) or the private call (peer URI), exactly one of the two.
+ * PROSE_ENOENT when no such call runs. */
+int prose_node_select(prose_node *n, const char *group, const char *peer);
+/* Hang up a named call: a group's call, also one still probing (group ID),
+ * or the private call with peer, also one not answered yet (peer URI);
+ * exactly one of the two. PROSE_ENOENT when there is no such call. */
+int prose_node_hangup_call(prose_node *n, uint64_t now, const char *group, const char *peer);
+/* The caller of the private call ringing here (waiting for accept or
+ * reject), or NULL. */
+const char *prose_node_ringing(const prose_node *n);
 /* Press / release PTT in the current call (group NULL) or a given group. */
 int prose_node_ptt_press(prose_node *n, uint64_t now, const char *group, int priority);
 int prose_node_ptt_release(prose_node *n, uint64_t now, const char *group);
