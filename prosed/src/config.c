@@ -152,6 +152,7 @@ static const key_def keys[] = {
     NUM(SEC_MEDIA, "max_calls", K_U32, media.max_calls, 1, 1024, "16"),
     NUM(SEC_MEDIA, "payload_type", K_U8, media.payload_type, 0, 127, "0"),
     STR(SEC_MEDIA, "codec", K_CODEC, media.codec, "PCMU/8000", 0),
+    BOOL(SEC_MEDIA, "app_symmetric", media.app_symmetric, "false"),
 
     STR(SEC_CONTROL, "socket", K_SOCKET, control.socket, "/run/prose/prosed.sock", 0),
     NUM(SEC_CONTROL, "max_clients", K_U32, control.max_clients, 1, 1024, "16"),

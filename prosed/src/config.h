@@ -133,6 +133,7 @@ typedef struct prosed_media_config {
   uint32_t max_calls;
   uint8_t payload_type;                /* RTP payload type offered in SDP */
   char codec[PROSED_CONFIG_CODEC_MAX]; /* its rtpmap "NAME/RATE[/CHANNELS]" */
+  bool app_symmetric; /* application RTP only from app_address, APP port + 1 */
 } prosed_media_config;
 
 /* [control] */

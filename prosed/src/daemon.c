@@ -607,6 +607,7 @@ static void map_settings(prosed_daemon *d) {
   k->user_ack_required = c->call.user_ack;
   k->confirm_mode = c->call.confirm_mode;
   s->auto_accept_private = c->call.auto_accept;
+  s->app_symmetric = c->media.app_symmetric;
   k->floor_queueing = c->floor.queueing;
   k->floor_priority = c->floor.priority;
   k->payload_type = c->media.payload_type;
@@ -762,6 +763,7 @@ static json_t *counters_json(const prosed_daemon *d) {
   CTR(app_dropped_no_floor);
   CTR(app_dropped_no_call);
   CTR(app_dropped_bad);
+  CTR(app_dropped_foreign);
   CTR(media_tx);
   CTR(media_rx);
   CTR(media_to_app);

@@ -493,7 +493,15 @@ int prose_node_recv(prose_node *n, uint64_t now, prose_node_sock sock, uint16_t 
       }
       if (sock == PROSE_SOCK_MEDIA) node_media_rx(n, c, bytes, len);
       if (sock == PROSE_SOCK_FLOOR) node_floor_rx(n, c, bytes, len);
-      if (sock == PROSE_SOCK_APP) node_app_rx(n, c, bytes, len);
+      if (sock == PROSE_SOCK_APP) {
+        /* Symmetric RTP: only the socket the node delivers to may talk. */
+        if (n->set.app_symmetric &&
+            (from == NULL || !addr_eq(from, &n->set.app_addr) || from->port != local_port + 1u)) {
+          n->ctr.app_dropped_foreign++;
+          return 0;
+        }
+        node_app_rx(n, c, bytes, len);
+      }
       return 0;
     }
   }

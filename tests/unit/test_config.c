@@ -46,6 +46,8 @@ Test(config, defaults_and_minimal_file) {
   cr_assert_eq(d.call.cfg11, 5);
   cr_assert_eq(d.call.tfg13_ms, 255000); /* NIST ns-3 [I]: no spec default retrieved */
   cr_assert_eq(d.call.tfg14_ms, 255000);
+  cr_assert(!d.call.auto_accept, "manual calls wait for the user by default");
+  cr_assert(!d.media.app_symmetric, "any local source by default");
   cr_assert_eq(d.call.refresh_interval_ms, 10000);
   cr_assert_eq(d.call.commencement, PROSED_COMMENCE_AUTOMATIC);
   cr_assert_eq(d.network.call_port, 8809);
@@ -103,6 +105,7 @@ Test(config, good_file_values) {
       "max_calls = 50\n"
       "payload_type = 96\n"
       "codec = opus/48000/2\n"
+      "app_symmetric = on\n"
       "[control]\n"
       "socket = run/ctl.sock\n"
       "max_clients = 2\n"
@@ -156,6 +159,7 @@ Test(config, good_file_values) {
   cr_assert_eq(c.media.max_calls, 50);
   cr_assert_eq(c.media.payload_type, 96);
   cr_assert_str_eq(c.media.codec, "opus/48000/2");
+  cr_assert(c.media.app_symmetric);
   cr_assert_str_eq(c.control.socket, "/etc/prose/run/ctl.sock");
   cr_assert_eq(c.control.max_clients, 2);
   cr_assert_eq(c.floor.t201_ms, 40);
@@ -179,7 +183,7 @@ Test(config, good_file_values) {
   cr_assert_eq(c.groups[0].media_port, 30000);
   cr_assert_eq(c.groups[0].floor_port, 30002, "floor port defaults to media + 2");
   cr_assert_eq(c.groups[0].call_type, PROSED_CALL_BASIC);
-  cr_assert_eq(c.groups[0].line, 49);
+  cr_assert_eq(c.groups[0].line, 50);
   cr_assert_str_eq(c.groups[1].id, "sip:rescue@example.org", "id defaults to NAME");
   cr_assert_eq(c.groups[1].address.family, PROSED_AF_INET6);
   cr_assert_eq(c.groups[1].media_port, 31000);

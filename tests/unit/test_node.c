@@ -1223,3 +1223,62 @@ Test(node, calls_are_named_for_select_and_hangup) {
   cr_assert(connected, "carol's private call with alice is up (P4)");
   finish(&d, &net);
 }
+
+/*
+ * [media] app_symmetric: the node takes a slot's plain RTP only from the
+ * socket it delivers to (app_addr, APP port + 1). Alice's application talks
+ * from there and is heard; another local port and another address are
+ * dropped and counted (app_dropped_foreign), sent nothing. Without the
+ * option (bob's node), any local source is taken, as before.
+ */
+Test(node, app_symmetric_takes_only_the_applications_socket) {
+  const char *users[] = {TN_ALICE, TN_BOB};
+  const bool gmk[] = {true, true};
+  tn_domain d;
+  tn_net net;
+  tn_domain_setup(&d, users, gmk, 2);
+  tn_net_init(&net, &d);
+  prose_node_settings s;
+  tn_default_settings(&net, ALICE, &s);
+  s.app_symmetric = true;
+  tn_node_start(&net, ALICE, &s);
+  tn_node_start(&net, BOB, NULL);
+  tn_run(&net, 100);
+  cr_assert_eq(prose_node_call_group(node(&net, ALICE), net.now, TN_GROUP,
+                                     PROSE_MONP_CALL_BASIC_GROUP),
+               0);
+  tn_run(&net, 400);
+  talk(&net, ALICE, TN_APP_PORT, "alice", 0, 5); /* from 127.0.0.1:APP+1 */
+  tn_run(&net, 50);
+  expect_heard(&net, BOB, 0, "alice", 0, 5, TN_APP_PORT);
+  uint64_t tx = ctr(&net, ALICE)->media_tx;
+  cr_assert_eq(ctr(&net, ALICE)->app_dropped_foreign, 0);
+
+  char p[PAYLOAD_LEN];
+  uint8_t pkt[12 + PAYLOAD_LEN];
+  memset(pkt, 0, sizeof pkt);
+  pkt[0] = 0x80;
+  payload(p, "intruder", 0);
+  memcpy(pkt + 12, p, PAYLOAD_LEN);
+  const prose_node_addr from[] = {tn_ipv4(127, 0, 0, 1, TN_APP_PORT + 7),
+                                  tn_ipv4(127, 0, 0, 2, TN_APP_PORT + 1),
+                                  tn_ipv4(10, 0, 0, 9, TN_APP_PORT + 1)};
+  for (size_t k = 0; k < 3; k++)
+    cr_assert_eq(tn_inject(&net, ALICE, PROSE_SOCK_APP, TN_APP_PORT, &from[k], pkt, sizeof pkt), 0);
+  cr_assert_eq(tn_inject(&net, ALICE, PROSE_SOCK_APP, TN_APP_PORT, NULL, pkt, sizeof pkt), 0);
+  tn_run(&net, 50);
+  cr_assert_eq(ctr(&net, ALICE)->app_dropped_foreign, 4);
+  cr_assert_eq(ctr(&net, ALICE)->media_tx, tx, "nothing of the intruder's was sent");
+  cr_assert_eq(net.nodes[BOB].n_app, 5, "bob heard only alice's application");
+
+  /* Bob's node takes any local source (the default). */
+  cr_assert_eq(prose_node_ptt_release(node(&net, ALICE), net.now, NULL), 0);
+  tn_run(&net, 100);
+  cr_assert_eq(prose_node_ptt_press(node(&net, BOB), net.now, NULL, -1), 0);
+  tn_run(&net, 400);
+  cr_assert_eq(tn_inject(&net, BOB, PROSE_SOCK_APP, TN_APP_PORT, &from[0], pkt, sizeof pkt), 0);
+  tn_run(&net, 50);
+  cr_assert_eq(ctr(&net, BOB)->app_dropped_foreign, 0);
+  cr_assert_eq(ctr(&net, BOB)->media_tx, 1);
+  finish(&d, &net);
+}

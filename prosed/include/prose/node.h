@@ -121,6 +121,8 @@ typedef struct prose_node_settings {
   prose_call_settings call;    /* timers, modes (mcptt_id, ports, addr set by the node) */
   prose_disc_settings disc;    /* interval, TTLs (kms_uri, local set by the node) */
   bool auto_accept_private;    /* accept incoming private calls without asking */
+  bool app_symmetric;          /* application RTP only from app_addr, APP port + 1 (where the
+                                * node delivers: the application's own receive socket) */
 } prose_node_settings;
 
 void prose_node_settings_default(prose_node_settings *s);
@@ -175,6 +177,7 @@ typedef struct prose_node_counters {
   uint64_t call_tx_no_peer;      /* private call control for a peer discovery does not know */
   uint64_t floor_rx_errors;      /* floor datagrams refused after SRTCP */
   uint64_t app_rx, app_dropped_no_floor, app_dropped_no_call, app_dropped_bad;
+  uint64_t app_dropped_foreign;  /* app_symmetric: from another address or port */
   uint64_t media_tx, media_rx, media_to_app;
   uint64_t key_mgmt_failed;      /* private call I_MESSAGEs refused (reason 3 sent) */
   uint64_t no_gmk;               /* a group call could not key (no GMK at t) */
