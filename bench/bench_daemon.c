@@ -55,9 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +65,7 @@
 #include "prose/err.h"
 #include "prose/kdf.h"
 #include "prose/rng.h"
+#include "prosed_proc.h"
 #include "testdomain.h"
 
 #define BD_MAX_NODES 3
@@ -75,6 +74,7 @@
 #define BD_DRAIN_MS 300
 #define BD_TMO_MS 20000 /* daemon start, discovery, call setup: generous */
 #define BD_REQ_MS 5000
+#define BD_STOP_MS 5000 /* after SIGTERM, then SIGKILL */
 #define BD_GROUP_NAME "fire"
 #define BD_SLOT_PORTS 4
 #define BD_GROUP_SLOT 1 /* slot 0 serves private calls, slot 1 the first group */
@@ -102,7 +102,7 @@ typedef struct bd_node {
   char addr[48]; /* dotted quad (room for the compiler's worst case) */
   char conf[320], sock[320], log[320];
   uint16_t app_base;
-  pid_t pid;
+  prosed_proc proc;
   ctl_client ctl;
   int rx_fd; /* listeners: the application's socket for what the node delivers */
   _Atomic uint64_t rx; /* packets received on rx_fd */
@@ -181,51 +181,24 @@ static int write_config(const bd *b, size_t i) {
   return fclose(f) == 0 ? 0 : -1;
 }
 
-static int spawn(const bd *b, bd_node *nd) {
-  int logfd = open(nd->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (logfd < 0) return -1;
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-    /* No daemon outlives a bench that was killed outright. */
-    (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(127);
-    int nul = open("/dev/null", O_RDONLY);
-    if (nul < 0 || dup2(nul, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(127);
-    execl(b->prosed, "prosed", "--config", nd->conf, (char *)NULL);
-    dprintf(2, "prose-bench daemon: cannot run %s: %s\n", b->prosed, strerror(errno));
-    _exit(127);
-  }
-  close(logfd);
-  if (pid < 0) return -1;
-  nd->pid = pid;
-  return 0;
+static int spawn(const bd *b, bd_node *nd, char *err, size_t errlen) {
+  prosed_proc_settings ps;
+  prosed_proc_settings_default(&ps);
+  ps.prosed = b->prosed;
+  ps.config = nd->conf;
+  ps.log = nd->log;
+  ps.prog = "prose-bench daemon";
+  return prosed_proc_spawn(&nd->proc, &ps, err, errlen);
 }
 
-static bool running(bd_node *nd) {
-  if (nd->pid <= 0) return false;
-  if (waitpid(nd->pid, NULL, WNOHANG) != nd->pid) return true;
-  nd->pid = 0;
-  return false;
-}
-
+/* SIGTERM every daemon and wait for them (SIGKILL after BD_STOP_MS). */
 static void stop_daemons(bd *b) {
+  prosed_proc *procs[BD_MAX_NODES];
   for (size_t i = 0; i < b->n; i++) {
     ctl_client_close(&b->nodes[i].ctl);
-    if (b->nodes[i].pid > 0) kill(b->nodes[i].pid, SIGTERM);
+    procs[i] = &b->nodes[i].proc;
   }
-  for (int waited = 0; waited < 500; waited++) { /* 5 s, then SIGKILL */
-    bool any = false;
-    for (size_t i = 0; i < b->n; i++) any = running(&b->nodes[i]) || any;
-    if (!any) return;
-    sleep_ns(10000000u);
-  }
-  for (size_t i = 0; i < b->n; i++)
-    if (b->nodes[i].pid > 0) {
-      kill(b->nodes[i].pid, SIGKILL);
-      (void)waitpid(b->nodes[i].pid, NULL, 0);
-      b->nodes[i].pid = 0;
-    }
+  prosed_proc_stop_all(procs, b->n, SIGTERM, BD_STOP_MS, NULL);
 }
 
 /* utime + stime of the daemon, in clock ticks: fields 14 and 15 of
@@ -318,7 +291,7 @@ static int wait_for(bd *b, unsigned mask, bd_cond cond, const char *what) {
   while (mask && !g_stop) {
     for (size_t i = 0; i < b->n; i++) {
       if (!(mask & (1u << i))) continue;
-      if (!running(&b->nodes[i])) {
+      if (!prosed_proc_reap(&b->nodes[i].proc)) {
         fprintf(stderr, "prose-bench daemon: %c's prosed stopped (log: %s)\n", BD_NAMES[i],
                 b->nodes[i].log);
         return -1;
@@ -438,7 +411,7 @@ static int snapshot(bd *b, bd_snap *s) {
   for (size_t i = 0; i < b->n; i++) {
     json_t *c = request(b, i, "counters", NULL, false);
     if (!c) return -1;
-    s[i].ticks = cpu_ticks(b->nodes[i].pid);
+    s[i].ticks = cpu_ticks(b->nodes[i].proc.pid);
     s[i].app_rx = counter(c, "app_rx");
     s[i].media_tx = counter(c, "media_tx");
     s[i].media_rx = counter(c, "media_rx");
@@ -577,8 +550,13 @@ static int start(bd *b) {
     snprintf(nd->sock, sizeof nd->sock, "%s/%c.sock", root, BD_NAMES[i]);
     snprintf(nd->log, sizeof nd->log, "%s/%c.log", root, BD_NAMES[i]);
     nd->app_base = (uint16_t)(b->base + OFF_APP(i));
-    if (write_config(b, i) != 0 || spawn(b, nd) != 0) {
-      fprintf(stderr, "prose-bench daemon: starting %c: %s\n", BD_NAMES[i], strerror(errno));
+    char err[512];
+    if (write_config(b, i) != 0) {
+      fprintf(stderr, "prose-bench daemon: %s: %s\n", nd->conf, strerror(errno));
+      return -1;
+    }
+    if (spawn(b, nd, err, sizeof err) != 0) {
+      fprintf(stderr, "prose-bench daemon: starting %c: %s\n", BD_NAMES[i], err);
       return -1;
     }
     /* The application's socket for the group's plain RTP: port + 1. */
@@ -678,7 +656,7 @@ int bench_daemon(int argc, char **argv) {
   b->tck = sysconf(_SC_CLK_TCK);
   for (size_t i = 0; i < BD_MAX_NODES; i++) {
     b->nodes[i].rx_fd = -1;
-    b->nodes[i].ctl.fd = -1;
+    ctl_client_init(&b->nodes[i].ctl);
   }
   if (parse_args(b, argc, argv) != 0) {
     fprintf(stderr, "usage: prose-bench daemon [--prosed PATH] [--nodes 2|3] [--seconds 1..60] "

@@ -6,8 +6,8 @@
  * or could not be reached, 2 for a usage error.
  *
  * This is a tool, not the daemon: it uses a plain blocking socket with poll
- * for the reply timeout (ctl_client.c, shared with `prose demo`), and may
- * read the clock.
+ * for the reply timeout (ctl_client.c, shared with `prose demo`, `prose sim
+ * --netns` and `prose-bench daemon`), and may read the clock.
  */
 #include <jansson.h>
 #include <stdio.h>

@@ -52,7 +52,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -69,6 +68,7 @@
 #include "prose/rng.h"
 #include "prose/store.h"
 #include "prose/util.h"
+#include "prosed_proc.h"
 
 #define PROG "prose demo"
 
@@ -138,10 +138,9 @@ typedef struct demo_node {
   int send_fd;   /* the demo's socket for sending as this node's application */
   char dir[256], conf[300], sock[300], log[300], store[300];
   uint16_t app_base, rtp_base;
-  pid_t pid;
-  bool spawned; /* a daemon was started: its log is worth a look */
-  bool running;
-  int status;    /* waitpid status once it ended */
+  prosed_proc proc;
+  bool spawned;  /* a daemon was started: its log is worth a look */
+  bool lost;     /* it stopped on its own, and that was reported */
   bool show_log; /* a failed check concerns this node: show its log */
   ctl_client ctl;
   app_rx rx[N_SLOTS];
@@ -293,38 +292,9 @@ static int write_text(const char *path, const char *text) {
 
 /* Print the last `lines` lines of a daemon's log. */
 static void print_log_tail(const demo_node *n, int lines) {
-  FILE *f = fopen(n->log, "r");
-  if (!f) return;
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  char chunk[4096];
-  size_t got;
-  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-    if (len + got + 1 > cap) {
-      size_t ncap = (len + got + 1) * 2;
-      char *nb = realloc(buf, ncap);
-      if (!nb) break;
-      buf = nb;
-      cap = ncap;
-    }
-    memcpy(buf + len, chunk, got);
-    len += got;
-  }
-  fclose(f);
-  printf("--- last lines of %s's log (%s) ---\n", n->name, n->log);
-  if (buf) {
-    buf[len] = '\0';
-    size_t start = len;
-    int seen = 0;
-    if (start > 0 && buf[start - 1] == '\n') start--;
-    while (start > 0) {
-      if (buf[start - 1] == '\n' && ++seen == lines) break;
-      start--;
-    }
-    fputs(buf + start, stdout);
-    if (len && buf[len - 1] != '\n') putchar('\n');
-  }
-  free(buf);
+  char heading[400];
+  snprintf(heading, sizeof heading, "--- last lines of %s's log (%s) ---", n->name, n->log);
+  prosed_proc_print_log_tail(stdout, n->log, lines, heading, "");
 }
 
 /* A sanitizer report in a daemon's log (ASan, LSan, UBSan, TSan): reports
@@ -620,59 +590,29 @@ static int write_config(const demo *d, const demo_node *n) {
 /* ---------------------------------------------------------------------- */
 
 static int spawn(const demo *d, demo_node *n) {
-  int logfd = open(n->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (logfd < 0) {
-    fprintf(stderr, PROG ": %s: %s\n", n->log, strerror(errno));
+  prosed_proc_settings ps;
+  prosed_proc_settings_default(&ps);
+  ps.prosed = d->prosed;
+  ps.config = n->conf;
+  ps.log = n->log;
+  ps.nsfd = n->nsfd;
+  ps.prog = PROG;
+  char err[512];
+  if (prosed_proc_spawn(&n->proc, &ps, err, sizeof err) != 0) {
+    fprintf(stderr, PROG ": %s\n", err);
     return -1;
   }
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
-    close(logfd);
-    return -1;
-  }
-  if (pid == 0) {
-    /* A daemon must not outlive a demo that was killed outright. */
-    (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(127);
-    if (n->nsfd >= 0 && setns(n->nsfd, CLONE_NEWNET) != 0) {
-      dprintf(logfd, PROG ": setns %s: %s\n", n->ns, strerror(errno));
-      _exit(127);
-    }
-    int nul = open("/dev/null", O_RDONLY);
-    if (nul < 0 || dup2(nul, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(127);
-    execl(d->prosed, "prosed", "--config", n->conf, (char *)NULL);
-    dprintf(2, PROG ": cannot run %s: %s\n", d->prosed, strerror(errno));
-    _exit(127);
-  }
-  close(logfd);
-  n->pid = pid;
   n->spawned = true;
-  n->running = true;
   return 0;
 }
 
 /* Reap daemons that ended; true when node i (or, for -1, every node) runs. */
 static bool alive(demo *d, int i) {
-  for (int k = 0; k < N_NODES; k++) {
-    demo_node *n = &d->nodes[k];
-    if (!n->running) continue;
-    if (waitpid(n->pid, &n->status, WNOHANG) == n->pid) n->running = false;
-  }
-  if (i >= 0) return d->nodes[i].running;
+  for (int k = 0; k < N_NODES; k++) (void)prosed_proc_reap(&d->nodes[k].proc);
+  if (i >= 0) return d->nodes[i].proc.running;
   for (int k = 0; k < N_NODES; k++)
-    if (!d->nodes[k].running) return false;
+    if (!d->nodes[k].proc.running) return false;
   return true;
-}
-
-static void describe_exit(int status, char *buf, size_t cap) {
-  if (WIFEXITED(status))
-    snprintf(buf, cap, "exit status %d", WEXITSTATUS(status));
-  else if (WIFSIGNALED(status))
-    snprintf(buf, cap, "killed by signal %d", WTERMSIG(status));
-  else
-    snprintf(buf, cap, "status %d", status);
 }
 
 /* A daemon that stopped on its own is always a failure worth a message. */
@@ -683,11 +623,11 @@ static bool check_alive(demo *d) {
   if (g_stop) return false;
   for (int k = 0; k < N_NODES; k++) {
     demo_node *n = &d->nodes[k];
-    if (n->running || n->pid == 0) continue;
+    if (!n->spawned || n->proc.running || n->lost) continue;
     char how[64];
-    describe_exit(n->status, how, sizeof how);
+    prosed_proc_describe_exit(n->proc.status, how, sizeof how);
     check(d, false, k, "%s's prosed stopped unexpectedly (%s)", n->name, how);
-    n->pid = 0; /* reported once */
+    n->lost = true; /* reported once */
   }
   return false;
 }
@@ -695,41 +635,22 @@ static bool check_alive(demo *d) {
 /* SIGTERM every daemon, wait for it (SIGKILL after a timeout), and check
  * that each stopped cleanly and left no sanitizer report. */
 static void stop_all(demo *d, bool check_exit) {
+  prosed_proc *procs[N_NODES];
+  prosed_proc_end ends[N_NODES];
   for (int k = 0; k < N_NODES; k++) {
-    demo_node *n = &d->nodes[k];
-    ctl_client_close(&n->ctl);
-    if (n->running) kill(n->pid, SIGTERM);
+    ctl_client_close(&d->nodes[k].ctl);
+    procs[k] = &d->nodes[k].proc;
   }
-  int64_t deadline = mono_us() + (int64_t)TMO_STOP * 1000;
-  for (;;) {
-    bool any = false;
-    for (int k = 0; k < N_NODES; k++) {
-      demo_node *n = &d->nodes[k];
-      if (n->running && waitpid(n->pid, &n->status, WNOHANG) == n->pid) {
-        n->running = false;
-        if (check_exit) {
-          char how[64];
-          describe_exit(n->status, how, sizeof how);
-          check(d, WIFEXITED(n->status) && WEXITSTATUS(n->status) == 0, k,
-                "%s's prosed did not stop cleanly on SIGTERM (%s)", n->name, how);
-        }
-      }
-      any = any || n->running;
-    }
-    if (!any) break;
-    if (mono_us() > deadline) {
-      for (int k = 0; k < N_NODES; k++) {
-        demo_node *n = &d->nodes[k];
-        if (!n->running) continue;
-        kill(n->pid, SIGKILL);
-        (void)waitpid(n->pid, &n->status, 0);
-        n->running = false;
-        if (check_exit)
-          check(d, false, k, "%s's prosed did not stop within %d ms of SIGTERM", n->name, TMO_STOP);
-      }
-      break;
-    }
-    sleep_ms(10);
+  prosed_proc_stop_all(procs, N_NODES, SIGTERM, TMO_STOP, ends);
+  for (int k = 0; check_exit && k < N_NODES; k++) {
+    demo_node *n = &d->nodes[k];
+    char how[64];
+    prosed_proc_describe_exit(n->proc.status, how, sizeof how);
+    if (ends[k] == PROSED_PROC_KILLED)
+      check(d, false, k, "%s's prosed did not stop within %d ms of SIGTERM", n->name, TMO_STOP);
+    else if (ends[k] != PROSED_PROC_GONE)
+      check(d, ends[k] == PROSED_PROC_CLEAN, k, "%s's prosed did not stop cleanly on SIGTERM (%s)",
+            n->name, how);
   }
   if (!check_exit) return;
   for (int k = 0; k < N_NODES; k++)
@@ -1540,7 +1461,7 @@ int prose_cli_demo(int argc, char **argv) {
     n->nsfd = n->send_fd = n->rx[0].fd = n->rx[1].fd = -1;
   }
   for (size_t p = 0; p < PORT_SPAN; p++) d->claims[p] = -1;
-  for (int i = 0; i < N_NODES; i++) d->nodes[i].ctl.fd = -1;
+  for (int i = 0; i < N_NODES; i++) ctl_client_init(&d->nodes[i].ctl);
   char prosed_path[4096] = "?";
   if (GET("prosed")) {
     d->prosed = GET("prosed");

@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -48,14 +47,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_client.h"
 #include "prose/err.h"
+#include "prosed_proc.h"
 #include "sim_internal.h"
 
 #define NN_MAX_NODES 64u          /* processes and namespaces per run */
 #define NN_REQUEST_MS 5000        /* a control request's reply */
 #define NN_START_MS 30000         /* a daemon's control socket appears (ASan builds are slow) */
 #define NN_STOP_MS 10000          /* a daemon stops after SIGTERM */
-#define NN_LINE_MAX (1u << 20)    /* one line from a control socket */
 #define NN_LOSS_SCALE 1000000u    /* nftables numgen range for loss probabilities */
 #define NN_NTP_UNIX 2208988800u
 /* Events of several daemons arrive on several sockets, not always in the
@@ -76,14 +76,10 @@ typedef struct nn_node {
   int nsfd;
   char dir[640];   /* configuration, log, control socket */
   char conf[700], log[700], sock[700];
-  pid_t pid;
-  bool running;
-  int status;
-  int ctl;
-  char *buf;
-  size_t len, cap;
-  unsigned next_id, want_id;
-  json_t *reply;
+  prosed_proc proc;
+  ctl_client ctl; /* its events go to on_ctl_event */
+  sim *s;         /* for on_ctl_event: this is s->nn->nodes[i] */
+  size_t i;
   int app_rx[SIM_CALL_SLOTS];
   uint16_t app_port[SIM_CALL_SLOTS]; /* the daemon's APP port per slot, 0 = none */
   int app_tx;
@@ -716,78 +712,24 @@ static void drop_events(sim *s, size_t i) {
   nn->n_ev = w;
 }
 
-static void ctl_close(nn_node *n) {
-  if (n->ctl >= 0) close(n->ctl);
-  n->ctl = -1;
-  n->len = 0;
-  json_decref(n->reply);
-  n->reply = NULL;
+/* An event line of node i's daemon (nn_node.ctl's on_event): to the queue,
+ * stamped with the time it was read. */
+static void on_ctl_event(void *user_data, json_t *o) {
+  nn_node *n = user_data;
+  nn_clock(n->s);
+  if (json_object_get(o, "event")) queue_event(n->s, n->i, o);
 }
 
-/* Read what node i's daemon said: events go to the model at once, the reply
- * awaited (want_id) is kept. false when the connection ended. */
+/* Read what node i's daemon said (its events go to the queue). false when
+ * the connection ended. */
 static bool ctl_read(sim *s, size_t i) {
   nn_node *n = &s->nn->nodes[i];
-  for (;;) {
-    if (n->cap - n->len < 65536) {
-      size_t nc = n->cap ? n->cap * 2 : 131072;
-      if (nc > 2 * NN_LINE_MAX) {
-        fail(s, "%s: a control line longer than %u octets", s->sc.nodes[i].name, NN_LINE_MAX);
-        ctl_close(n);
-        return false;
-      }
-      char *nb = realloc(n->buf, nc);
-      if (nb == NULL) abort();
-      n->buf = nb;
-      n->cap = nc;
-    }
-    ssize_t got = recv(n->ctl, n->buf + n->len, n->cap - n->len, MSG_DONTWAIT);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (got <= 0) {
-      ctl_close(n);
-      return false;
-    }
-    n->len += (size_t)got;
-  }
-  size_t start = 0;
-  for (size_t k = 0; k < n->len; k++) {
-    if (n->buf[k] != '\n') continue;
-    n->buf[k] = '\0';
-    json_t *o = json_loads(n->buf + start, 0, NULL);
-    start = k + 1;
-    if (!json_is_object(o)) {
-      json_decref(o);
-      continue;
-    }
-    nn_clock(s);
-    if (json_object_get(o, "event")) {
-      queue_event(s, i, o);
-    } else if (json_object_get(o, "ok") &&
-               json_integer_value(json_object_get(o, "id")) == (json_int_t)n->want_id) {
-      json_decref(n->reply);
-      n->reply = json_incref(o);
-    }
-    json_decref(o);
-  }
-  memmove(n->buf, n->buf + start, n->len - start);
-  n->len -= start;
-  return true;
-}
-
-static int send_all(int fd, const char *p, size_t len) {
-  for (size_t off = 0; off < len;) {
-    ssize_t w = send(fd, p + off, len - off, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      struct pollfd pf = {fd, POLLOUT, 0};
-      if (poll(&pf, 1, NN_REQUEST_MS) <= 0) return -1;
-      continue;
-    }
-    if (w <= 0) return -1;
-    off += (size_t)w;
-  }
-  return 0;
+  char err[256];
+  int rc = ctl_client_pump(&n->ctl, err, sizeof err);
+  if (rc == 0) return true;
+  if (rc != CTL_CLIENT_ECLOSED) fail(s, "%s: %s", s->sc.nodes[i].name, err);
+  ctl_client_close(&n->ctl);
+  return false;
 }
 
 /*
@@ -800,37 +742,24 @@ static int send_all(int fd, const char *p, size_t len) {
 static int request(sim *s, size_t i, const char *cmd, json_t *args, json_t **result) {
   nn_node *n = &s->nn->nodes[i];
   if (result) *result = NULL;
-  if (n->ctl < 0) {
+  if (n->ctl.fd < 0) {
     json_decref(args);
     return PROSE_EIO;
   }
-  n->want_id = ++n->next_id;
-  json_decref(n->reply);
-  n->reply = NULL;
-  json_t *req = json_pack("{s:I,s:s,s:o}", "id", (json_int_t)n->want_id, "cmd", cmd, "args",
-                          args ? args : json_object());
-  char *line = req ? json_dumps(req, JSON_COMPACT) : NULL;
-  json_decref(req);
-  if (line == NULL) return PROSE_ENOMEM;
-  size_t l = strlen(line);
-  int rc = send_all(n->ctl, line, l) == 0 && send_all(n->ctl, "\n", 1) == 0 ? 0 : PROSE_EIO;
-  free(line);
-  uint64_t deadline = mono_us() + NN_REQUEST_MS * 1000ull;
-  while (rc == 0 && n->reply == NULL) {
-    uint64_t t = mono_us();
-    if (t >= deadline) {
-      fail(s, "%s: no reply to '%s' within %d ms", s->sc.nodes[i].name, cmd, NN_REQUEST_MS);
-      rc = PROSE_EIO;
-      break;
-    }
-    struct pollfd pf = {n->ctl, POLLIN, 0};
-    int r = poll(&pf, 1, (int)((deadline - t) / 1000u) + 1);
-    if (r < 0 && errno != EINTR) rc = PROSE_EIO;
-    if (r > 0 && !ctl_read(s, i)) rc = PROSE_EIO;
-  }
-  if (rc != 0) return rc;
-  json_t *reply = n->reply;
-  n->reply = NULL;
+  char err[256];
+  json_t *reply = NULL;
+  int rc = ctl_client_request(&n->ctl, cmd, args, NN_REQUEST_MS, &reply, NULL, err, sizeof err);
+  json_decref(args);
+  if (rc == CTL_CLIENT_ETIMEDOUT)
+    fail(s, "%s: no reply to '%s' within %d ms", s->sc.nodes[i].name, cmd, NN_REQUEST_MS);
+  else if (rc == CTL_CLIENT_EFAIL)
+    fail(s, "%s: %s", s->sc.nodes[i].name, err);
+  if (rc == CTL_CLIENT_ECLOSED || rc == CTL_CLIENT_EFAIL) ctl_client_close(&n->ctl);
+  if (rc != 0) return PROSE_EIO;
+  nn_clock(s);
+  /* What arrived with the reply (events after it) goes to the queue now, as
+   * poll_io would not see it: it is read already. */
+  (void)ctl_read(s, i);
   if (json_is_true(json_object_get(reply, "ok"))) {
     if (result) *result = json_incref(json_object_get(reply, "result"));
   } else {
@@ -842,84 +771,34 @@ static int request(sim *s, size_t i, const char *cmd, json_t *args, json_t **res
   return rc;
 }
 
-static int ctl_connect(const char *path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct sockaddr_un sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sun_family = AF_UNIX;
-  size_t l = strlen(path);
-  if (l >= sizeof sa.sun_path) { /* checked at start */
-    close(fd);
-    return -1;
-  }
-  memcpy(sa.sun_path, path, l + 1);
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 /* ---- daemons ----------------------------------------------------------------------- */
 
 static void print_log_tail(sim *s, size_t i) {
   if (s->opt.log == NULL) return;
-  FILE *f = fopen(s->nn->nodes[i].log, "r");
-  if (f == NULL) return;
-  char lines[12][512];
-  size_t n = 0;
-  while (fgets(lines[n % 12], sizeof lines[0], f)) n++;
-  fclose(f);
-  fprintf(s->opt.log, "prose sim: netns: last lines of %s's prosed log:\n", s->sc.nodes[i].name);
-  for (size_t k = n > 12 ? n - 12 : 0; k < n; k++) fprintf(s->opt.log, "  %s", lines[k % 12]);
-}
-
-static void describe_exit(int status, char *buf, size_t cap) {
-  if (WIFEXITED(status))
-    snprintf(buf, cap, "exit status %d", WEXITSTATUS(status));
-  else if (WIFSIGNALED(status))
-    snprintf(buf, cap, "signal %d", WTERMSIG(status));
-  else
-    snprintf(buf, cap, "status %d", status);
+  char heading[256];
+  snprintf(heading, sizeof heading, "prose sim: netns: last lines of %s's prosed log:",
+           s->sc.nodes[i].name);
+  prosed_proc_print_log_tail(s->opt.log, s->nn->nodes[i].log, 12, heading, "  ");
 }
 
 static int spawn(sim *s, size_t i) {
   nn_node *n = &s->nn->nodes[i];
-  int logfd = open(n->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (logfd < 0) {
-    fail(s, "%s: %s", n->log, strerror(errno));
-    return PROSE_EIO;
-  }
+  prosed_proc_settings ps;
+  prosed_proc_settings_default(&ps);
+  ps.prosed = s->opt.prosed_path;
+  ps.config = n->conf;
+  ps.log = n->log;
+  ps.log_append = true; /* a restarted node's log goes on */
+  ps.nsfd = n->nsfd;
+  ps.death_signal = SIGKILL;
+  ps.prog = "prose sim";
   (void)unlink(n->sock);
-  fflush(NULL);
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(logfd);
-    fail(s, "fork: %s", strerror(errno));
+  char err[256];
+  if (prosed_proc_spawn(&n->proc, &ps, err, sizeof err) != 0) {
+    fail(s, "%s", err);
     return PROSE_EIO;
   }
-  if (pid == 0) {
-    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    if (setns(n->nsfd, CLONE_NEWNET) != 0) _exit(126);
-    int nul = open("/dev/null", O_RDONLY);
-    if (nul < 0 || dup2(nul, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(127);
-    execl(s->opt.prosed_path, "prosed", "--config", n->conf, (char *)NULL);
-    dprintf(2, "prose sim: cannot run %s: %s\n", s->opt.prosed_path, strerror(errno));
-    _exit(127);
-  }
-  close(logfd);
-  n->pid = pid;
-  n->running = true;
   return 0;
-}
-
-/* Reap daemon i if it ended; true while it runs. */
-static bool reap(nn_node *n) {
-  if (n->running && waitpid(n->pid, &n->status, WNOHANG) == n->pid) n->running = false;
-  return n->running;
 }
 
 static int nn_up(sim *s, size_t i) {
@@ -928,10 +807,11 @@ static int nn_up(sim *s, size_t i) {
   if (rc) return rc;
   /* Ready when its control socket takes a connection. */
   uint64_t deadline = mono_us() + NN_START_MS * 1000ull;
-  while ((n->ctl = ctl_connect(n->sock)) < 0) {
-    if (!reap(n)) {
+  char err[256];
+  while (ctl_client_connect(&n->ctl, n->sock, err, sizeof err) != 0) {
+    if (!prosed_proc_reap(&n->proc)) {
       char how[64];
-      describe_exit(n->status, how, sizeof how);
+      prosed_proc_describe_exit(n->proc.status, how, sizeof how);
       fail(s, "%s's prosed did not start (%s)", s->sc.nodes[i].name, how);
       print_log_tail(s, i);
       return PROSE_EIO;
@@ -945,7 +825,6 @@ static int nn_up(sim *s, size_t i) {
     struct timespec ts = {0, 5 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
-  n->len = 0;
   rc = request(s, i, "subscribe", NULL, NULL);
   /* The daemon's APP ports must be the ones the configuration implies. */
   json_t *res = NULL;
@@ -1032,24 +911,16 @@ static void nn_before_expect(sim *s) {
 /* Stop daemon i: SIGTERM (a stop) or SIGKILL (a crash), and wait. */
 static int stop_daemon(sim *s, size_t i, bool crash) {
   nn_node *n = &s->nn->nodes[i];
-  ctl_close(n);
-  if (!reap(n)) return 0;
-  kill(n->pid, crash ? SIGKILL : SIGTERM);
-  uint64_t deadline = mono_us() + NN_STOP_MS * 1000ull;
-  while (reap(n)) {
-    if (mono_us() > deadline) {
-      kill(n->pid, SIGKILL);
-      (void)waitpid(n->pid, &n->status, 0);
-      n->running = false;
-      fail(s, "%s's prosed did not stop within %d ms of SIGTERM", s->sc.nodes[i].name, NN_STOP_MS);
-      return PROSE_EIO;
-    }
-    struct timespec ts = {0, 2 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+  ctl_client_close(&n->ctl);
+  if (!prosed_proc_reap(&n->proc)) return 0;
+  prosed_proc_end end = prosed_proc_stop(&n->proc, crash ? SIGKILL : SIGTERM, NN_STOP_MS);
+  if (end == PROSED_PROC_KILLED) {
+    fail(s, "%s's prosed did not stop within %d ms of SIGTERM", s->sc.nodes[i].name, NN_STOP_MS);
+    return PROSE_EIO;
   }
-  if (!crash && !(WIFEXITED(n->status) && WEXITSTATUS(n->status) == 0)) {
+  if (!crash && end != PROSED_PROC_CLEAN) {
     char how[64];
-    describe_exit(n->status, how, sizeof how);
+    prosed_proc_describe_exit(n->proc.status, how, sizeof how);
     fail(s, "%s's prosed did not stop cleanly (%s)", s->sc.nodes[i].name, how);
     print_log_tail(s, i);
     return PROSE_EIO;
@@ -1166,7 +1037,12 @@ static int nn_check(sim *s) {
   snprintf(s->nn->tag, sizeof s->nn->tag, "psim%ld", (long)getpid());
   for (size_t i = 0; i < s->n; i++) {
     nn_node *n = &s->nn->nodes[i];
-    n->nsfd = n->ctl = n->app_tx = -1;
+    n->nsfd = n->app_tx = -1;
+    ctl_client_init(&n->ctl);
+    n->ctl.on_event = on_ctl_event;
+    n->ctl.user_data = n;
+    n->s = s;
+    n->i = i;
     for (size_t k = 0; k < SIM_CALL_SLOTS; k++) n->app_rx[k] = -1;
     snprintf(n->ns, sizeof n->ns, "%s-%zu", s->nn->tag, i);
   }
@@ -1219,12 +1095,12 @@ static int nn_start(sim *s) {
 static void check_daemons(sim *s) {
   for (size_t i = 0; i < s->n; i++) {
     nn_node *n = &s->nn->nodes[i];
-    if (!s->nodes[i].up || reap(n)) continue;
+    if (!s->nodes[i].up || prosed_proc_reap(&n->proc)) continue;
     char how[64];
-    describe_exit(n->status, how, sizeof how);
+    prosed_proc_describe_exit(n->proc.status, how, sizeof how);
     fail(s, "%s's prosed ended by itself (%s)", s->sc.nodes[i].name, how);
     print_log_tail(s, i);
-    ctl_close(n);
+    ctl_client_close(&n->ctl);
     drop_events(s, i);
     sim_node_lost(s, i);
   }
@@ -1239,8 +1115,8 @@ static void poll_io(sim *s, int timeout_ms) {
   size_t m = 0;
   for (size_t i = 0; i < s->n; i++) {
     nn_node *n = &nn->nodes[i];
-    if (n->ctl >= 0) {
-      pf[m] = (struct pollfd){n->ctl, POLLIN, 0};
+    if (n->ctl.fd >= 0) {
+      pf[m] = (struct pollfd){n->ctl.fd, POLLIN, 0};
       who[m++] = i;
     }
     for (size_t k = 0; k < SIM_CALL_SLOTS; k++)
@@ -1253,7 +1129,7 @@ static void poll_io(sim *s, int timeout_ms) {
   for (size_t k = 0; r > 0 && k < m; k++) {
     if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     nn_node *n = &nn->nodes[who[k]];
-    if (pf[k].fd == n->ctl)
+    if (pf[k].fd == n->ctl.fd)
       (void)ctl_read(s, who[k]);
     else
       app_drain(s, who[k], pf[k].fd);
@@ -1331,16 +1207,11 @@ static void nn_teardown(sim *s) {
   if (nn == NULL) return;
   for (size_t i = 0; nn->nodes && i < s->n; i++) {
     nn_node *n = &nn->nodes[i];
-    ctl_close(n);
-    if (reap(n)) {
-      kill(n->pid, SIGKILL);
-      (void)waitpid(n->pid, &n->status, 0);
-      n->running = false;
-    }
+    ctl_client_close(&n->ctl);
+    (void)prosed_proc_stop(&n->proc, SIGKILL, NN_STOP_MS);
     for (size_t k = 0; k < SIM_CALL_SLOTS; k++)
       if (n->app_rx[k] >= 0) close(n->app_rx[k]);
     if (n->app_tx >= 0) close(n->app_tx);
-    free(n->buf);
   }
   for (size_t k = 0; k < nn->n_ev; k++) json_decref(nn->ev[k].o);
   free(nn->ev);
