@@ -86,6 +86,10 @@ static bool copy_str(char *dst, size_t cap, const char *s) {
 static int parse_time_s(pctx *c, const char *w, bool allow_sign, int64_t *out) {
   char *end = NULL;
   if (!allow_sign && (w[0] == '-' || w[0] == '+')) return fail(c, "'%s': no sign allowed", w);
+  /* strtod would skip leading white space (a \v or \f is part of a word)
+   * and then take a sign: "\v-1s" must not be a time of -1 s. */
+  const char *num = w + (w[0] == '-' || w[0] == '+');
+  if (!isdigit((unsigned char)num[0]) && num[0] != '.') return fail(c, "'%s' is not a time", w);
   double v = strtod(w, &end);
   if (end == w || !isfinite(v)) return fail(c, "'%s' is not a time", w);
   double mul;
@@ -252,34 +256,79 @@ static int substitute(pctx *c, const prose_sim_scenario *sc, size_t variant,
 /* ---- node patterns --------------------------------------------------------- */
 
 /* "u[3..12]" -> prefix "u", 3, 12, width (zero padding of "003"), suffix.
- * Returns false when the item has no numbered range. */
+ * A range names at most PROSE_SIM_MAX_NODES numbers below RANGE_NUM_MAX
+ * and its prefix and suffix are plain text (no glob), so that matching it
+ * costs one comparison per node and declaring it at most as many nodes as a
+ * scenario may have: `u[1..100000]` or `u[18446744073709551615..
+ * 18446744073709551615]` are refused, not expanded (or wrapped around). */
+#define RANGE_NUM_MAX 1000000000ul
 typedef struct range {
   char prefix[SCN_NAME_MAX], suffix[SCN_NAME_MAX];
   unsigned long lo, hi;
   int width;
 } range;
 
-static bool parse_range(const char *item, range *r) {
+enum { RANGE_NONE = 0, RANGE_OK = 1, RANGE_BAD = -1 };
+
+/* RANGE_NONE when the item has no numbered range (a name or a glob),
+ * RANGE_BAD with why when it has one that cannot be. */
+static int parse_range(const char *item, range *r, char *why, size_t why_cap) {
   const char *open = strchr(item, '[');
   const char *dots = open ? strstr(open, "..") : NULL;
   const char *close = dots ? strchr(dots, ']') : NULL;
-  if (!open || !dots || !close || (size_t)(open - item) >= SCN_NAME_MAX ||
-      strlen(close + 1) >= SCN_NAME_MAX)
-    return false;
+  if (!open || !dots || !close || !isdigit((unsigned char)open[1]) ||
+      !isdigit((unsigned char)dots[2]))
+    return RANGE_NONE;
   char *e1 = NULL, *e2 = NULL;
   r->lo = strtoul(open + 1, &e1, 10);
   r->hi = strtoul(dots + 2, &e2, 10);
-  if (e1 != dots || e2 != close || r->hi < r->lo || r->hi - r->lo > PROSE_SIM_MAX_NODES)
-    return false;
+  if (e1 != dots || e2 != close) return RANGE_NONE;
+  const char *bad = NULL;
+  char many[64];
+  if ((size_t)(open - item) >= SCN_NAME_MAX || strlen(close + 1) >= SCN_NAME_MAX ||
+      dots - open - 1 >= SCN_NAME_MAX)
+    bad = "too long";
+  else if (r->lo >= RANGE_NUM_MAX || r->hi >= RANGE_NUM_MAX)
+    bad = "numbers go up to 999999999";
+  else if (r->hi < r->lo)
+    bad = "an empty range";
+  else if (r->hi - r->lo >= PROSE_SIM_MAX_NODES) {
+    snprintf(many, sizeof many, "more than %u numbers", PROSE_SIM_MAX_NODES);
+    bad = many;
+  } else if (strpbrk(close + 1, "*?[\\") || strcspn(item, "*?\\") < (size_t)(open - item))
+    bad = "a numbered range cannot be part of a glob";
+  if (bad) {
+    if (why) snprintf(why, why_cap, "'%.*s': %s", SCN_PAT_MAX, item, bad);
+    return RANGE_BAD;
+  }
   r->width = open[1] == '0' ? (int)(dots - open - 1) : 0;
   memcpy(r->prefix, item, (size_t)(open - item));
   r->prefix[open - item] = '\0';
   snprintf(r->suffix, sizeof r->suffix, "%s", close + 1);
-  return true;
+  return RANGE_OK;
 }
 
 static void range_name(const range *r, unsigned long k, char *out, size_t cap) {
   snprintf(out, cap, "%s%0*lu%s", r->prefix, r->width, k, r->suffix);
+}
+
+/* Whether name is one of the range's names: prefix, digits, suffix, and the
+ * digits written as range_name writes the number (padded to the width). */
+static bool range_has(const range *r, const char *name) {
+  size_t pl = strlen(r->prefix), sl = strlen(r->suffix), nl = strlen(name);
+  if (nl <= pl + sl || memcmp(name, r->prefix, pl) != 0 ||
+      memcmp(name + nl - sl, r->suffix, sl) != 0)
+    return false;
+  size_t dl = nl - pl - sl, sig = 0; /* digits, and those from the first non-zero */
+  unsigned long k = 0;
+  for (size_t i = pl; i < nl - sl; i++) {
+    if (!isdigit((unsigned char)name[i]) || k >= RANGE_NUM_MAX / 10) return false;
+    k = k * 10 + (unsigned long)(name[i] - '0');
+    if (k) sig++;
+  }
+  if (sig == 0) sig = 1; /* "0" */
+  size_t w = (size_t)r->width;
+  return k >= r->lo && k <= r->hi && dl == (w > sig ? w : sig);
 }
 
 long scn_node_find(const scn *s, const char *name) {
@@ -294,38 +343,34 @@ int scn_group_find(const scn *s, const char *name) {
   return -1;
 }
 
-static size_t match_item(const scn *s, const char *item, uint64_t *set) {
+/* Sets the bits of the nodes that item names; PROSE_ECONFIG with err when
+ * it names none or is a bad range. */
+static int match_item(const scn *s, const char *item, uint64_t *set, char *err, size_t err_cap) {
   size_t hits = 0;
   range r;
-  if (parse_range(item, &r)) {
-    char name[SCN_NAME_MAX * 2];
-    for (unsigned long k = r.lo; k <= r.hi; k++) {
-      range_name(&r, k, name, sizeof name);
-      for (size_t i = 0; i < s->n_nodes; i++)
-        if (fnmatch(name, s->nodes[i].name, 0) == 0) {
-          set[i / 64] |= 1ull << (i % 64);
-          hits++;
-        }
-    }
-    return hits;
-  }
+  int kind = parse_range(item, &r, err, err_cap);
+  if (kind == RANGE_BAD) return PROSE_ECONFIG;
   for (size_t i = 0; i < s->n_nodes; i++)
-    if (fnmatch(item, s->nodes[i].name, 0) == 0) {
+    if (kind == RANGE_OK ? range_has(&r, s->nodes[i].name)
+                         : fnmatch(item, s->nodes[i].name, 0) == 0) {
       set[i / 64] |= 1ull << (i % 64);
       hits++;
     }
-  return hits;
+  if (hits > 0) return 0;
+  if (err) snprintf(err, err_cap, "'%s' names no node", item);
+  return PROSE_ECONFIG;
 }
 
 int scn_match(const scn *s, const char *pattern, uint64_t *set, char *err, size_t err_cap) {
   char buf[SCN_PAT_MAX];
-  if (!copy_str(buf, sizeof buf, pattern)) return PROSE_ECONFIG;
+  if (!copy_str(buf, sizeof buf, pattern)) {
+    if (err) snprintf(err, err_cap, "pattern too long");
+    return PROSE_ECONFIG;
+  }
   for (char *save = NULL, *item = strtok_r(buf, ",", &save); item;
        item = strtok_r(NULL, ",", &save)) {
-    if (match_item(s, item, set) == 0) {
-      if (err) snprintf(err, err_cap, "'%s' names no node", item);
-      return PROSE_ECONFIG;
-    }
+    int rc = match_item(s, item, set, err, err_cap);
+    if (rc) return rc;
   }
   return 0;
 }
@@ -405,10 +450,11 @@ static int parse_groups(parser *p, const char *v, uint32_t *out) {
   return 0;
 }
 
-static int add_node(parser *p, const char *name, const scn_node *proto) {
+/* checked: whether name may already be a node (one search among them). */
+static int add_node(parser *p, const char *name, const scn_node *proto, bool checked) {
   scn *s = p->s;
   if (!valid_name(name)) return fail(&p->c, "'%s' is not a valid node name", name);
-  if (scn_node_find(s, name) >= 0) return fail(&p->c, "node '%s' twice", name);
+  if (!checked && scn_node_find(s, name) >= 0) return fail(&p->c, "node '%s' twice", name);
   if (s->n_nodes == PROSE_SIM_MAX_NODES) return fail(&p->c, "more than %u nodes",
                                                      PROSE_SIM_MAX_NODES);
   scn_node *nn = grow(s->nodes, &s->cap_nodes, s->n_nodes + 1, sizeof *s->nodes);
@@ -428,7 +474,10 @@ static int d_node(parser *p, const words *ws) {
   memset(&proto, 0, sizeof proto);
   proto.line = p->c.line;
   range r;
-  bool is_range = parse_range(ws->w[1], &r);
+  char why[PROSE_SIM_ERR_MAX];
+  int kind = parse_range(ws->w[1], &r, why, sizeof why);
+  if (kind == RANGE_BAD) return fail(&p->c, "%s", why);
+  bool is_range = kind == RANGE_OK;
   for (size_t i = 2; i < ws->n; i++) {
     const char *k = ws->w[i];
     if (strcmp(k, "off") == 0) {
@@ -456,11 +505,19 @@ static int d_node(parser *p, const words *ws) {
     if (rc) return rc;
   }
   if (proto.nogmk & ~proto.groups) return fail(&p->c, "nogmk names a group the node is not in");
-  if (!is_range) return add_node(p, ws->w[1], &proto);
+  if (!is_range) return add_node(p, ws->w[1], &proto, false);
+  /* The names of a range differ from each other, so one pass over the nodes
+   * before it finds every name given twice (not one search per name: a
+   * range of a thousand names would cost a million comparisons). */
+  scn *s = p->s;
+  if (s->n_nodes + (r.hi - r.lo + 1u) > PROSE_SIM_MAX_NODES)
+    return fail(&p->c, "more than %u nodes", PROSE_SIM_MAX_NODES);
+  for (size_t i = 0; i < s->n_nodes; i++)
+    if (range_has(&r, s->nodes[i].name)) return fail(&p->c, "node '%s' twice", s->nodes[i].name);
   char name[SCN_NAME_MAX * 2];
   for (unsigned long k = r.lo; k <= r.hi; k++) {
     range_name(&r, k, name, sizeof name);
-    if ((rc = add_node(p, name, &proto)) != 0) return rc;
+    if ((rc = add_node(p, name, &proto, true)) != 0) return rc;
   }
   return 0;
 }
@@ -1029,32 +1086,96 @@ static void scn_defaults(scn *s) {
 }
 
 /* A node pattern must name at least one node (checked once all nodes are
- * known, since a pattern may come before a node it names). */
-static int check_pattern(parser *p, const char *pat, int line, uint64_t *scratch) {
-  if (pat[0] == '\0') return 0;
-  char why[PROSE_SIM_ERR_MAX];
-  memset(scratch, 0, SCN_SET_WORDS(p->s->n_nodes) * sizeof *scratch);
-  if (scn_match(p->s, pat, scratch, why, sizeof why) == 0) return 0;
+ * known, since a pattern may come before a node it names), with the same
+ * outcome as scn_match but bounded: finding a node for an item costs a
+ * comparison per node at worst (a glob that only the last node matches),
+ * and a file of a few kilobytes can hold thousands of items for a thousand
+ * nodes and sixteen variants. So a name, `*`, and the first and last names
+ * of a range are looked up in a sorted index (no cost), and other items
+ * share PATTERN_WORK_MAX name comparisons per variant. */
+#define PATTERN_WORK_MAX (1u << 17)
+
+typedef struct pcheck {
+  const char **sorted; /* the node names, sorted */
+  size_t n;
+  size_t work; /* name comparisons spent */
+} pcheck;
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool sorted_has(const pcheck *k, const char *name) {
+  return k->n > 0 && bsearch(&name, k->sorted, k->n, sizeof *k->sorted, cmp_name) != NULL;
+}
+
+static int check_item(parser *p, pcheck *k, const char *item, char *why, size_t why_cap) {
+  const scn *s = p->s;
+  range r;
+  int kind = parse_range(item, &r, why, why_cap);
+  if (kind == RANGE_BAD) return PROSE_ECONFIG;
+  bool found = false;
+  size_t i = s->n_nodes; /* scanned up to, when not at the end: out of budget */
+  if (kind == RANGE_OK) {
+    char name[SCN_NAME_MAX * 2];
+    range_name(&r, r.lo, name, sizeof name);
+    found = sorted_has(k, name);
+    range_name(&r, r.hi, name, sizeof name);
+    found = found || sorted_has(k, name);
+    for (i = 0; !found && i < s->n_nodes && k->work < PATTERN_WORK_MAX; i++, k->work++)
+      found = range_has(&r, s->nodes[i].name);
+  } else if (strcmp(item, "*") == 0) {
+    found = s->n_nodes > 0;
+  } else if (strpbrk(item, "*?[\\") == NULL) {
+    found = sorted_has(k, item); /* fnmatch is strcmp without those */
+  } else {
+    for (i = 0; !found && i < s->n_nodes && k->work < PATTERN_WORK_MAX; i++, k->work++)
+      found = fnmatch(item, s->nodes[i].name, 0) == 0;
+  }
+  if (found) return 0;
+  if (i < s->n_nodes)
+    snprintf(why, why_cap,
+             "'%s': matching the node patterns takes over %u name comparisons (use names, "
+             "ranges or fewer globs)",
+             item, PATTERN_WORK_MAX);
+  else
+    snprintf(why, why_cap, "'%s' names no node", item);
+  return PROSE_ECONFIG;
+}
+
+static int check_pattern(parser *p, pcheck *k, const char *pat, int line) {
+  char buf[SCN_PAT_MAX], why[PROSE_SIM_ERR_MAX];
+  int rc = 0;
+  if (!copy_str(buf, sizeof buf, pat)) {
+    snprintf(why, sizeof why, "pattern too long");
+    rc = PROSE_ECONFIG;
+  }
+  for (char *save = NULL, *item = rc ? NULL : strtok_r(buf, ",", &save); item && rc == 0;
+       item = strtok_r(NULL, ",", &save))
+    rc = check_item(p, k, item, why, sizeof why);
+  if (rc == 0) return 0;
   p->c.line = line;
   return fail(&p->c, "%s", why);
 }
 
 static int check_patterns(parser *p) {
   scn *s = p->s;
-  uint64_t *scratch = calloc(SCN_SET_WORDS(s->n_nodes), sizeof *scratch);
-  if (scratch == NULL) return PROSE_ENOMEM;
+  pcheck k = {calloc(s->n_nodes ? s->n_nodes : 1, sizeof *k.sorted), s->n_nodes, 0};
+  if (k.sorted == NULL) return PROSE_ENOMEM;
+  for (size_t i = 0; i < s->n_nodes; i++) k.sorted[i] = s->nodes[i].name;
+  qsort(k.sorted, k.n, sizeof *k.sorted, cmp_name);
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < s->n_rules; i++) {
-    rc = check_pattern(p, s->rules[i].src, s->rules[i].line, scratch);
-    if (rc == 0) rc = check_pattern(p, s->rules[i].dst, s->rules[i].line, scratch);
+    rc = check_pattern(p, &k, s->rules[i].src, s->rules[i].line);
+    if (rc == 0) rc = check_pattern(p, &k, s->rules[i].dst, s->rules[i].line);
   }
   for (size_t i = 0; rc == 0 && i < s->n_sets; i++)
-    rc = check_pattern(p, s->sets[i].nodes, s->sets[i].line, scratch);
+    rc = check_pattern(p, &k, s->sets[i].nodes, s->sets[i].line);
   for (size_t i = 0; rc == 0 && i < s->n_rotates; i++)
-    rc = check_pattern(p, s->rotates[i].nodes, s->rotates[i].line, scratch);
+    rc = check_pattern(p, &k, s->rotates[i].nodes, s->rotates[i].line);
   for (size_t i = 0; rc == 0 && i < s->n_actions; i++) {
     const scn_action *a = &s->actions[i];
-    rc = check_pattern(p, a->nodes, a->line, scratch);
+    rc = check_pattern(p, &k, a->nodes, a->line);
     if (rc || a->kind != ACT_PARTITION) continue;
     char buf[sizeof a->parts];
     snprintf(buf, sizeof buf, "%s", a->parts);
@@ -1069,11 +1190,11 @@ static int check_patterns(parser *p) {
         p->c.line = a->line;
         rc = fail(&p->c, "partition: an empty side");
       } else {
-        rc = check_pattern(p, pat, a->line, scratch);
+        rc = check_pattern(p, &k, pat, a->line);
       }
     }
   }
-  free(scratch);
+  free(k.sorted);
   return rc;
 }
 

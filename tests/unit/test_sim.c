@@ -349,3 +349,67 @@ Test(sim, unknown_override_is_an_error) {
   cr_assert(strstr(err, "no param 'm'") != NULL, "%s", err);
   prose_sim_scenario_free(sc);
 }
+
+/* ---- found by fuzz_scenario (tests/fuzz) ---------------------------------------- */
+
+/* A numbered range is bounded before anything is expanded or matched: the
+ * largest unsigned long used to wrap the loop over its numbers around (a
+ * pattern never ended; a node range wrapped to v0, v1...), a minus sign
+ * went through strtoul, and a range mixed with a glob cost a glob match per
+ * number and node. */
+Test(sim, range_expansion_is_bounded) {
+  static const struct {
+    const char *text, *why;
+  } bad[] = {
+      {"group g\nnode u[1..100000] groups g\n", "'u[1..100000]': more than 1024 numbers"},
+      {"group g\nnode a groups g\nat 1s crash a[18446744073709551615..18446744073709551615]\n",
+       "numbers go up to 999999999"},
+      {"group g\nnode v[18446744073709551615..18446744073709551615]\n",
+       "numbers go up to 999999999"},
+      {"group g\nnode a groups g\nnode v[-1..-1]\n", "'v[-1..-1]' is not a valid node name"},
+      {"group g\nnode u[5..3] groups g\n", "an empty range"},
+      {"group g\nnode u[1..3] groups g\nat 1s crash *[1..3]\n", "cannot be part of a glob"},
+      {"group g\nnode u[1..1000] groups g\nnode w[1..25] groups g\n", "more than 1024 nodes"},
+      {"group g\nnode u[1..3] groups g\nnode u[3..5] groups g\n", "line 3: node 'u3' twice"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) parse_fails(bad[i].text, bad[i].why);
+  /* Matching compares names, with the range's zero padding. */
+  prose_sim_scenario_free(parse_ok("group g\nnode u[08..11] groups g\nnode u9 groups g\n"
+                                   "at 1s crash u[08..09],u[10..11],u[9..9]\n"));
+  parse_fails("group g\nnode u[08..11] groups g\nat 1s crash u[8..8]\n", "'u[8..8]' names no node");
+  parse_fails("group g\nnode u[08..11] groups g\nat 1s crash u[008..009]\n", "names no node");
+}
+
+/* Checking that every pattern names a node is bounded too: 1024 nodes, 16
+ * variants and a few kilobytes of globs that only the last node matches took
+ * seconds; names and ranges are looked up, globs share a budget. */
+Test(sim, pattern_checks_are_bounded) {
+  char text[8192];
+  size_t o = (size_t)snprintf(text, sizeof text,
+                              "sweep d 1ms 2ms 3ms 4ms 5ms 6ms 7ms 8ms 9ms 10ms 11ms 12ms 13ms "
+                              "14ms 15ms 16ms\ngroup g\nnode u[1..1024] groups g\n"
+                              "link * <-> * delay ${d}\n");
+  for (int line = 0; line < 16; line++) {
+    o += (size_t)snprintf(text + o, sizeof text - o, "at 1s crash u1024");
+    for (int k = 0; k < 9; k++)
+      o += (size_t)snprintf(text + o, sizeof text - o, ",u1024,u[1000..1024],*,u1*");
+    o += (size_t)snprintf(text + o, sizeof text - o, "\n");
+  }
+  prose_sim_scenario_free(parse_ok(text));
+  for (int line = 0; line < 8; line++) {
+    o += (size_t)snprintf(text + o, sizeof text - o, "at 1s crash u102?");
+    for (int k = 0; k < 41; k++) o += (size_t)snprintf(text + o, sizeof text - o, ",u102?");
+    o += (size_t)snprintf(text + o, sizeof text - o, "\n");
+  }
+  cr_assert_lt(o, sizeof text);
+  parse_fails(text, "name comparisons");
+}
+
+/* strtod skips white space before a sign, and a \v or \f is part of a word:
+ * "\v-1s" was a time of -1 s (a huge one, unsigned) where no sign is allowed. */
+Test(sim, time_takes_no_sign_after_white_space) {
+  parse_fails("group g\nnode a groups g\nat \v-1s crash a\n", "is not a time");
+  parse_fails("duration \f-5s\ngroup g\nnode a groups g\n", "is not a time");
+  parse_fails("group g\nnode a groups g\nlink * <-> * delay \v-4ms\n", "is not a time");
+  prose_sim_scenario_free(parse_ok("group g\nnode a groups g clock -1.5s\nat .5s crash a\n"));
+}
