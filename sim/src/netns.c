@@ -82,7 +82,6 @@ typedef struct nn_node {
   size_t i;
   int app_rx[SIM_CALL_SLOTS];
   uint16_t app_port[SIM_CALL_SLOTS]; /* the daemon's APP port per slot, 0 = none */
-  int app_tx;
 } nn_node;
 
 typedef struct sim_netns {
@@ -480,7 +479,8 @@ static int write_config(sim *s, size_t i) {
           "[network]\naddress = %s\ninterface = eth0\ncall_port = %u\n\n"
           "[discovery]\ngroup = %s\nport = %u\nannounce_interval_ms = %u\nannounce_ttl_ms = %u\n"
           "max_skew_ms = %u\nmax_peers = %zu\n\n"
-          "[media]\napp_address = 127.0.0.1\napp_port_base = %u\nrtp_port_base = %u\n\n"
+          "[media]\napp_address = 127.0.0.1\napp_port_base = %u\nrtp_port_base = %u\n"
+          "app_symmetric = true\n\n"
           "[control]\nsocket = ctl.sock\n\n[log]\nlevel = info\n\n",
           s->sc.nodes[i].name, s->sc.name, s->sc.nodes[i].uri, s->dom.root, s->sc.nodes[i].name,
           SIM_KMS_URI, own, st->call_port, disc, st->disc_mcast.port,
@@ -572,7 +572,6 @@ static int open_app(sim *s, size_t i) {
       rc = PROSE_EIO;
     }
   }
-  if (rc == 0 && (n->app_tx = udp_socket(0)) < 0) rc = PROSE_EIO;
   if (setns(nn->root_nsfd, CLONE_NEWNET) != 0) {
     fail(s, "setns back: %s", strerror(errno));
     rc = PROSE_EIO;
@@ -582,13 +581,15 @@ static int open_app(sim *s, size_t i) {
 
 static void nn_app_send(sim *s, size_t i, int slot, const uint8_t *rtp, size_t len) {
   nn_node *n = &s->nn->nodes[i];
-  if (slot < 0 || !n->app_port[slot] || n->app_tx < 0) return;
+  /* Symmetric RTP: the frames leave from the socket the daemon delivers
+   * to (its configuration has app_symmetric on). */
+  if (slot < 0 || !n->app_port[slot] || n->app_rx[slot] < 0) return;
   struct sockaddr_in to;
   memset(&to, 0, sizeof to);
   to.sin_family = AF_INET;
   to.sin_port = htons(n->app_port[slot]);
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (sendto(n->app_tx, rtp, len, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)len) return;
+  if (sendto(n->app_rx[slot], rtp, len, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)len) return;
   /* The model gives a frame only to a node whose floor is granted; the
    * daemon counts any it refuses (app_dropped_no_floor). */
   if (s->tx_frame >= 0) sim_kpi_frame_sent(s, s->tx_frame);
@@ -1037,7 +1038,7 @@ static int nn_check(sim *s) {
   snprintf(s->nn->tag, sizeof s->nn->tag, "psim%ld", (long)getpid());
   for (size_t i = 0; i < s->n; i++) {
     nn_node *n = &s->nn->nodes[i];
-    n->nsfd = n->app_tx = -1;
+    n->nsfd = -1;
     ctl_client_init(&n->ctl);
     n->ctl.on_event = on_ctl_event;
     n->ctl.user_data = n;
@@ -1211,7 +1212,6 @@ static void nn_teardown(sim *s) {
     (void)prosed_proc_stop(&n->proc, SIGKILL, NN_STOP_MS);
     for (size_t k = 0; k < SIM_CALL_SLOTS; k++)
       if (n->app_rx[k] >= 0) close(n->app_rx[k]);
-    if (n->app_tx >= 0) close(n->app_tx);
   }
   for (size_t k = 0; k < nn->n_ev; k++) json_decref(nn->ev[k].o);
   free(nn->ev);
