@@ -735,8 +735,8 @@ static bool ctl_read(sim *s, size_t i) {
 
 /*
  * One request to node i's daemon (args consumed; NULL = {}), waiting for
- * its reply; events that arrive meanwhile are handled as they come, as a
- * node's events are during a call into it. Returns 0 with *result (when not
+ * its reply; events that arrive meanwhile join the queue (release_events
+ * gives them to the model in the order they happened). Returns 0 with *result (when not
  * NULL) the result object, the daemon's error code, or PROSE_EIO when the
  * daemon cannot be reached.
  */
