@@ -7,6 +7,7 @@
  * by hand.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
@@ -135,8 +136,9 @@ static int parse_prob(pctx *c, const char *w, double *out) {
 static int parse_uint(pctx *c, const char *w, uint64_t max, uint64_t *out) {
   char *end = NULL;
   if (!isdigit((unsigned char)w[0])) return fail(c, "'%s' is not a number", w);
+  errno = 0;
   unsigned long long v = strtoull(w, &end, 10);
-  if (*end != '\0' || v > max) return fail(c, "'%s' is not a number up to %llu", w,
+  if (*end != '\0' || errno == ERANGE || v > max) return fail(c, "'%s' is not a number up to %llu", w,
                                            (unsigned long long)max);
   *out = v;
   return 0;
@@ -856,7 +858,19 @@ static int parse_action(parser *p, const words *ws, size_t i, scn_action *a) {
       if (n < 0 || (size_t)n >= sizeof a->parts - o) return fail(&p->c, "partition too long");
       o += (size_t)n;
     }
-    return strchr(a->parts, '|') ? 0 : fail(&p->c, "usage: partition NODES | NODES [| ...]");
+    if (!strchr(a->parts, '|')) return fail(&p->c, "usage: partition NODES | NODES [| ...]");
+    /* Each side is a node pattern, with the patterns' length limit. */
+    size_t side = 0;
+    for (const char *q = a->parts;; q++) {
+      if (*q == '|' || *q == '\0') {
+        if (side >= SCN_PAT_MAX) return fail(&p->c, "partition: a side longer than %d octets", SCN_PAT_MAX - 1);
+        if (*q == '\0') break;
+        side = 0;
+      } else if (*q != ' ') {
+        side++;
+      }
+    }
+    return 0;
   }
   if (strcmp(verb, "heal") == 0) {
     a->kind = ACT_HEAL;
@@ -1226,7 +1240,8 @@ int scn_parse(const prose_sim_scenario *sc, size_t variant, const char *const *p
   snprintf(out->name, sizeof out->name, "%s", sc->name);
   for (size_t i = 0; i < n_params; i++) {
     const char *eq = strchr(params[i], '=');
-    if (eq == NULL) return fail(&p.c, "override '%s' is not NAME=VALUE", params[i]);
+    if (eq == NULL || eq == params[i])
+      return fail(&p.c, "override '%s' is not NAME=VALUE", params[i]);
     /* An override of a variable the scenario does not have is a typo. */
     bool known = strlen(sc->sweep) == (size_t)(eq - params[i]) &&
                  strncmp(sc->sweep, params[i], (size_t)(eq - params[i])) == 0;

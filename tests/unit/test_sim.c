@@ -413,3 +413,41 @@ Test(sim, time_takes_no_sign_after_white_space) {
   parse_fails("group g\nnode a groups g\nlink * <-> * delay \v-4ms\n", "is not a time");
   prose_sim_scenario_free(parse_ok("group g\nnode a groups g clock -1.5s\nat .5s crash a\n"));
 }
+
+/* Bad input that used to go through: a seed beyond 2^64 was read as the
+ * largest one, an override with an empty name matched the empty sweep
+ * name, and a partition side longer than a node pattern was cut short when
+ * the action ran. */
+Test(sim, overflowing_numbers_empty_override_names_and_long_partitions_fail) {
+  parse_fails("seed 99999999999999999999999\ngroup g\nnode a groups g\n",
+              "'99999999999999999999999' is not a number up to");
+  parse_fails("keysets 18446744073709551616\ngroup g\nnode a groups g\n", "is not a number up to");
+  prose_sim_scenario *sc = parse_ok("group g\nnode a groups g\nduration 1s\n");
+  const char *const empty[] = {"=x"};
+  prose_sim_options o;
+  prose_sim_options_default(&o);
+  o.params = empty;
+  o.n_params = 1;
+  prose_sim_result *r = NULL;
+  char err[PROSE_SIM_ERR_MAX] = "";
+  cr_assert_eq(prose_sim_run(sc, &o, &r, err, sizeof err), PROSE_ECONFIG);
+  cr_assert_null(r);
+  cr_assert(strstr(err, "override '=x' is not NAME=VALUE") != NULL, "%s", err);
+  prose_sim_scenario_free(sc);
+  char text[1024];
+  char side[300];
+  memset(side, 'a', sizeof side - 1);
+  side[sizeof side - 1] = '\0';
+  snprintf(text, sizeof text, "group g\nnode a groups g\nnode b groups g\nat 1s partition a | %s\n",
+           side);
+  parse_fails(text, "partition: a side longer than 255 octets");
+  /* 255 octets is still a side (it names no node: that error comes later). */
+  side[255] = '\0';
+  snprintf(text, sizeof text, "group g\nnode a groups g\nnode b groups g\nat 1s partition a | %s\n",
+           side);
+  char e2[PROSE_SIM_ERR_MAX] = "";
+  prose_sim_scenario *s2 = NULL;
+  int rc = prose_sim_scenario_parse(&s2, "test", text, strlen(text), e2, sizeof e2);
+  cr_assert(rc != 0 ? strstr(e2, "longer than") == NULL : true, "%s", e2);
+  prose_sim_scenario_free(s2);
+}
