@@ -939,12 +939,15 @@ static void on_action(sim *s, const sim_ev *e) {
         break;
       }
       {
-        uint64_t *mask = calloc(s->words, sizeof *mask);
-        if (mask == NULL) abort();
-        (void)scn_match(&s->sc, a->nodes, mask, NULL, 0); /* checked when the run started */
+        /* The nodes an action names, matched once (a repeated action runs
+         * many times); the pattern was checked when the run started. */
+        uint64_t **mask = &s->act_mask[e->aux];
+        if (*mask == NULL) {
+          if ((*mask = calloc(s->words, sizeof **mask)) == NULL) abort();
+          (void)scn_match(&s->sc, a->nodes, *mask, NULL, 0);
+        }
         for (size_t i = 0; i < s->n; i++)
-          if (scn_set_has(mask, i)) act_node(s, a, i);
-        free(mask);
+          if (scn_set_has(*mask, i)) act_node(s, a, i);
       }
       break;
   }
@@ -1171,6 +1174,8 @@ static int sim_init(sim *s) {
   for (size_t i = 0; rc == 0 && i < s->n; i++) rc = node_settings(s, i);
   if (rc == 0) rc = sim_net_init(s, s->err, s->err_cap);
   if (rc == 0) rc = schedule_timeline(s);
+  if (rc == 0 && (s->act_mask = calloc(s->sc.n_actions + 1, sizeof *s->act_mask)) == NULL)
+    rc = PROSE_ENOMEM;
   return rc;
 }
 
@@ -1196,6 +1201,8 @@ static void sim_free(sim *s) {
     free(s->mcast[k].sock);
   }
   free(s->mcast);
+  for (size_t k = 0; s->act_mask && k < s->sc.n_actions; k++) free(s->act_mask[k]);
+  free(s->act_mask);
   free(s->nodes);
   prose_sim_result_free(s->result);
   scn_free(&s->sc);

@@ -264,6 +264,7 @@ struct sim {
   long tx_frame;            /* the frame being given to a node (kpi index) or -1 */
   int tx_slot;
 
+  uint64_t **act_mask;       /* per timeline action: the nodes it names (matched on first use) */
   struct sim_kpi *kpi;       /* kpi.c */
   struct sim_capture *cap;   /* capture.c */
   prose_sim_result *result;
