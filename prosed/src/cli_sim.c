@@ -31,7 +31,7 @@ static void usage(FILE *f) {
         "  --set NAME=VALUE    override a scenario param (repeatable)\n"
         "  --trace FILE        JSON-lines trace of events and actions ('-': stdout)\n"
         "  --trace-packets     also trace every datagram sent or dropped\n"
-        "  --pcap FILE         every datagram on the wire, as sent\n"
+        "  --pcap FILE         every datagram on the wire, as sent (--netns: pcapng by dumpcap)\n"
         "  --pcap-plain FILE   the same with SRTP/SRTCP replaced by their RTP/RTCP\n"
         "  --json              the KPI report as JSON, one object per run\n"
         "  --cache DIR         keep provisioned domains in DIR (default $PROSE_SIM_CACHE)\n"
@@ -191,9 +191,9 @@ int prose_cli_sim(int argc, char **argv) {
     fwrite(text, 1, len, stdout);
     return 0;
   }
-  if (a.netns && (a.pcap || a.plain)) {
-    fprintf(stderr, PROG ": --pcap and --pcap-plain need the simulator's medium, not --netns "
-                    "(capture the bridge with tcpdump instead)\n");
+  if (a.netns && a.plain) {
+    fprintf(stderr, PROG ": --pcap-plain needs the simulator (it decrypts with the nodes' stores), "
+                    "not --netns; --pcap captures the real wire there\n");
     return 2;
   }
   if (a.prosed && !a.netns) {

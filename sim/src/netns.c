@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -88,6 +89,7 @@ typedef struct sim_netns {
   char tag[24];
   int root_nsfd;
   bool br_made;
+  pid_t dumpcap;   /* --pcap: capturing on the bridge ports, 0 when not */
   nn_node *nodes;
   size_t n_ns; /* node namespaces made */
   bool nft;    /* loss or partition rules in use */
@@ -995,11 +997,116 @@ static int nn_answer(sim *s, size_t i, sim_answer how) {
 
 /* ---- the world's life cycle -------------------------------------------------------------- */
 
+/* argv0 in PATH or root's sbin directories? */
+static bool have_tool(const char *name) {
+  const char *path = getenv("PATH");
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s:/usr/sbin:/sbin:/usr/bin:/bin", path ? path : "");
+  for (char *save = NULL, *dir = strtok_r(buf, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+    char full[4200];
+    snprintf(full, sizeof full, "%s/%s", dir, name);
+    if (access(full, X_OK) == 0) return true;
+  }
+  return false;
+}
+
+/* --pcap: dumpcap on every bridge port, each port filtered on its node's
+ * source address, so every datagram is written once, as it left its sender
+ * (as the simulator's --pcap). pcapng: one interface per node. */
+static int capture_start(sim *s) {
+  sim_netns *nn = s->nn;
+  char br[128], log[700];
+  snprintf(br, sizeof br, "/run/netns/%s-br", nn->tag);
+  snprintf(log, sizeof log, "%s/dumpcap.log", s->dom.root);
+  size_t argc_max = 6 + 4 * s->n + 1;
+  char **argv = calloc(argc_max, sizeof *argv);
+  char (*words)[64] = calloc(2 * s->n, sizeof *words);
+  if (argv == NULL || words == NULL) abort();
+  size_t a = 0;
+  argv[a++] = (char *)(uintptr_t) "dumpcap";
+  argv[a++] = (char *)(uintptr_t) "-q";
+  for (size_t i = 0; i < s->n; i++) {
+    char ip[32];
+    ip_text(s->nodes[i].ip, ip, sizeof ip);
+    snprintf(words[2 * i], sizeof words[0], "v%zu", i);
+    snprintf(words[2 * i + 1], sizeof words[0], "udp and src host %s", ip);
+    argv[a++] = (char *)(uintptr_t) "-i";
+    argv[a++] = words[2 * i];
+    argv[a++] = (char *)(uintptr_t) "-f";
+    argv[a++] = words[2 * i + 1];
+  }
+  argv[a++] = (char *)(uintptr_t) "-w";
+  argv[a++] = (char *)(uintptr_t)s->opt.pcap_path;
+  argv[a] = NULL;
+  (void)unlink(s->opt.pcap_path);
+  fflush(NULL);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    int fd = open(br, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) _exit(126);
+    int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int nul = open("/dev/null", O_RDONLY);
+    if (out < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(127);
+    execvp("dumpcap", argv);
+    execv("/usr/bin/dumpcap", argv);
+    _exit(127);
+  }
+  free(argv);
+  free(words);
+  if (pid < 0) {
+    fail(s, "fork: %s", strerror(errno));
+    return PROSE_EIO;
+  }
+  nn->dumpcap = pid;
+  /* Capturing once the file has its header and the interfaces are open. */
+  uint64_t deadline = mono_us() + 10000000u;
+  struct stat st;
+  while (stat(s->opt.pcap_path, &st) != 0 || st.st_size == 0) {
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid || mono_us() > deadline) {
+      nn->dumpcap = 0;
+      fail(s, "dumpcap did not start capturing into %s (see %s)", s->opt.pcap_path, log);
+      return PROSE_EIO;
+    }
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  struct timespec ts = {0, 200 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  return 0;
+}
+
+/* The last frames written and the file closed (SIGINT, as at a terminal). */
+static void capture_stop(sim *s) {
+  sim_netns *nn = s->nn;
+  if (nn->dumpcap <= 0) return;
+  kill(nn->dumpcap, SIGINT);
+  uint64_t deadline = mono_us() + 5000000u;
+  int status;
+  while (waitpid(nn->dumpcap, &status, WNOHANG) != nn->dumpcap) {
+    if (mono_us() > deadline) {
+      kill(nn->dumpcap, SIGKILL);
+      (void)waitpid(nn->dumpcap, &status, 0);
+      break;
+    }
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  nn->dumpcap = 0;
+}
+
 static int nn_check(sim *s) {
-  if (s->opt.pcap_path || s->opt.pcap_plain_path) {
+  if (s->opt.pcap_plain_path) {
     snprintf(s->err, s->err_cap,
-             "--pcap and --pcap-plain need the in-process world (capture the bridge instead)");
+             "--pcap-plain needs the in-process world (it decrypts with the nodes' stores)");
     return PROSE_ECONFIG;
+  }
+  if (s->opt.pcap_path && !have_tool("dumpcap")) {
+    snprintf(s->err, s->err_cap, "--pcap with --netns captures with dumpcap (wireshark): not found");
+    return PROSE_ENOENT;
   }
   if (s->n > NN_MAX_NODES) {
     snprintf(s->err, s->err_cap, "netns runs take at most %u nodes (this scenario has %zu)",
@@ -1085,6 +1192,7 @@ static int nn_start(sim *s) {
   int rc = make_network(s);
   nn->nft = needs_nft(s);
   if (rc == 0 && nn->nft) rc = nft_setup(s);
+  if (rc == 0 && s->opt.pcap_path) rc = capture_start(s);
   for (size_t i = 0; rc == 0 && i < s->n; i++) rc = open_app(s, i);
   if (s->opt.log && rc == 0)
     fprintf(s->opt.log, "prose sim: netns: %zu namespaces on a bridge (%s-*), %s\n", s->n, nn->tag,
@@ -1196,6 +1304,7 @@ static int nn_finish(sim *s) {
   int rc = 0;
   for (size_t i = 0; i < s->n; i++)
     if (stop_daemon(s, i, false) != 0) rc = PROSE_EIO;
+  capture_stop(s);
   if (nn->failure[0]) {
     snprintf(s->err, s->err_cap, "netns: %s", nn->failure);
     rc = PROSE_EIO;
@@ -1206,6 +1315,7 @@ static int nn_finish(sim *s) {
 static void nn_teardown(sim *s) {
   sim_netns *nn = s->nn;
   if (nn == NULL) return;
+  capture_stop(s);
   for (size_t i = 0; nn->nodes && i < s->n; i++) {
     nn_node *n = &nn->nodes[i];
     ctl_client_close(&n->ctl);

@@ -75,7 +75,13 @@ EOF
 # ---- 1. the demo scenario in both worlds ---------------------------------
 
 "$PROSE" sim demo --json --quiet > "$WORK/inproc.json"
-run "$WORK/netns.json" "$WORK/netns.err" "$PROSE" sim --netns demo --json --prosed "$PROSED"
+# With dumpcap and tshark, the demo's wire is captured (--pcap) and read back.
+pcap=()
+if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
+  pcap=(--pcap "$WORK/wire.pcapng")
+fi
+run "$WORK/netns.json" "$WORK/netns.err" \
+  "$PROSE" sim --netns demo --json --prosed "$PROSED" "${pcap[@]}"
 check "demo: --netns exits 0 (every expectation held)" [ "$rc" -eq 0 ]
 [[ $rc -eq 0 ]] || cat "$WORK/netns.err"
 check "demo: the report says the netns world" json "$WORK/netns.json" 'r["world"] == "netns"'
@@ -95,6 +101,16 @@ check "demo: no SRTP drop of any kind in any daemon" \
   json "$WORK/netns.json" 'all(r["node_drops"][k] == 0 for k in ("srtp_malformed","srtp_unknown_mki","srtp_no_key","srtp_auth","srtp_replay"))'
 check "demo: the daemons' datagrams were counted" \
   json "$WORK/netns.json" 'r["datagrams"] > 100 and r["deliveries"] > r["datagrams"]'
+if [[ ${#pcap[@]} -gt 0 ]]; then
+  frames=$(tshark -r "$WORK/wire.pcapng" -Y udp 2>/dev/null | wc -l)
+  sent=$(python3 -c "import json; print(json.loads(open('$WORK/netns.json').read().splitlines()[-1])['datagrams'])")
+  check "demo pcap: every datagram the daemons sent, once ($frames captured, $sent sent)" \
+    [ "$frames" -eq "$sent" ]
+  media=$(tshark -r "$WORK/wire.pcapng" -Y 'udp.dstport == 30000' 2>/dev/null | wc -l)
+  check "demo pcap: the group's media is on the wire ($media datagrams)" [ "$media" -gt 150 ]
+  plain=$(tshark -r "$WORK/wire.pcapng" -Y 'udp contains 50:53:49:4d' 2>/dev/null | wc -l)
+  check "demo pcap: no application frame in the clear (PSIM marker) on the wire" [ "$plain" -eq 0 ]
+fi
 check "demo: nothing left behind" leftovers
 
 # Pre-emption by an emergency call between real daemons: the arbitrator's
@@ -177,10 +193,10 @@ run /dev/null "$WORK/noprosed.err" "$PROSE" sim --netns demo --prosed /nonexiste
 check "missing prosed: exit status 1" [ "$rc" -eq 1 ]
 check "missing prosed: says so" grep -q "prosed not found at /nonexistent/prosed" "$WORK/noprosed.err"
 
-run /dev/null "$WORK/pcap.err" "$PROSE" sim --netns demo --pcap "$WORK/x.pcap"
-check "--pcap with --netns: usage error (2)" [ "$rc" -eq 2 ]
-check "--pcap with --netns: says why" grep -q "capture the bridge" "$WORK/pcap.err"
-check "--pcap with --netns: no file written" [ ! -e "$WORK/x.pcap" ]
+run /dev/null "$WORK/pcap.err" "$PROSE" sim --netns demo --pcap-plain "$WORK/x.pcap"
+check "--pcap-plain with --netns: usage error (2)" [ "$rc" -eq 2 ]
+check "--pcap-plain with --netns: says why" grep -q "decrypts with the nodes' stores" "$WORK/pcap.err"
+check "--pcap-plain with --netns: no file written" [ ! -e "$WORK/x.pcap" ]
 
 run /dev/null "$WORK/prosed.err" "$PROSE" sim demo --prosed "$PROSED"
 check "--prosed without --netns: usage error (2)" [ "$rc" -eq 2 ]
