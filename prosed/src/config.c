@@ -86,6 +86,10 @@ typedef struct key_def {
   const choice *choices;
 } key_def;
 
+static const choice mcast_loops[] = {{"auto", PROSED_MLOOP_AUTO},
+                                     {"on", PROSED_MLOOP_ON},
+                                     {"off", PROSED_MLOOP_OFF},
+                                     {NULL, 0}};
 static const choice discovery_modes[] = {{"multicast", PROSED_DISCOVERY_MULTICAST},
                                          {"avahi", PROSED_DISCOVERY_AVAHI},
                                          {"both", PROSED_DISCOVERY_BOTH},
@@ -136,6 +140,7 @@ static const key_def keys[] = {
     BOOL(SEC_NETWORK, "ipv6", network.ipv6, "false"),
     NUM(SEC_NETWORK, "call_port", K_U16, network.call_port, 1, 65535, "8809"),
     NUM(SEC_NETWORK, "ttl", K_U8, network.ttl, 1, 255, "255"),
+    ENUM(SEC_NETWORK, "multicast_loop", network.multicast_loop, mcast_loops, "auto"),
 
     ENUM(SEC_DISCOVERY, "mode", discovery.mode, discovery_modes, "multicast"),
     ADDR(SEC_DISCOVERY, "group", discovery.group, "239.255.80.1", A_V4 | A_MCAST),

@@ -63,6 +63,13 @@ typedef enum prosed_discovery_mode {
   PROSED_DISCOVERY_BOTH = 3       /* bit set of the two */
 } prosed_discovery_mode;
 
+/* Whether our own multicast comes back to us (IP_MULTICAST_LOOP). */
+typedef enum prosed_mcast_loop {
+  PROSED_MLOOP_AUTO = 0, /* on for a loopback interface (or none named), off otherwise */
+  PROSED_MLOOP_ON,
+  PROSED_MLOOP_OFF
+} prosed_mcast_loop;
+
 /* TS 24.379 call types a user can start (the Call type IE, DIGEST §7.3). */
 typedef enum prosed_call_type {
   PROSED_CALL_BASIC,
@@ -103,6 +110,7 @@ typedef struct prosed_network_config {
   bool ipv6;            /* also listen and send on IPv6 */
   uint16_t call_port;   /* TS 24.379 call control, 8809 */
   uint8_t ttl;          /* IP TTL / hop limit of what we send, 255 (DIGEST §7.1) */
+  prosed_mcast_loop multicast_loop;
 } prosed_network_config;
 
 /* [discovery] */

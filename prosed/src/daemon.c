@@ -100,6 +100,7 @@ struct prosed_daemon {
    * kernel's choice). */
   char ifname[IF_NAMESIZE];
   unsigned ifindex;
+  bool mcast_loop; /* IP_MULTICAST_LOOP on our sending sockets ([network] multicast_loop) */
   /* Dual stack: the announcements also go to and are heard on this IPv6
    * group ([discovery] group6); family NONE otherwise. */
   prose_node_addr disc6;
@@ -416,7 +417,7 @@ static int open_sock(prosed_daemon *d, prose_node_sock kind, uint16_t port,
       return PROSE_EIO;
     }
     /* Hop limit / TTL and loop: libuv picks the IPv6 options on an IPv6 handle. */
-    uv_udp_set_multicast_loop(&s->h, 1);
+    uv_udp_set_multicast_loop(&s->h, d->mcast_loop ? 1 : 0);
     uv_udp_set_multicast_ttl(&s->h, d->cfg.network.ttl);
     uv_udp_set_ttl(&s->h, d->cfg.network.ttl);
   }
@@ -478,6 +479,30 @@ static int resolve_iface(prosed_daemon *d) {
     return PROSE_ECONFIG;
   }
   return 0;
+}
+
+/* [network] multicast_loop = auto: is the multicast interface a loopback
+ * one (several daemons on one host then hear each other only through the
+ * loop)? No interface named: keep the loop, we cannot tell. */
+static bool iface_is_loopback(const prosed_daemon *d) {
+  if (!d->ifname[0] && !d->iface[0]) return true;
+  struct ifaddrs *all = NULL;
+  if (getifaddrs(&all) != 0) return true;
+  bool loop = true, found = false;
+  for (const struct ifaddrs *i = all; i && !found; i = i->ifa_next) {
+    bool match = d->ifname[0] && strcmp(i->ifa_name, d->ifname) == 0;
+    if (!match && !d->ifname[0] && i->ifa_addr && i->ifa_addr->sa_family == AF_INET) {
+      char text[INET_ADDRSTRLEN];
+      const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+      match = inet_ntop(AF_INET, &in->sin_addr, text, sizeof text) && strcmp(text, d->iface) == 0;
+    }
+    if (match) {
+      found = true;
+      loop = (i->ifa_flags & IFF_LOOPBACK) != 0;
+    }
+  }
+  freeifaddrs(all);
+  return loop;
 }
 
 typedef struct sock_ctx {
@@ -1196,6 +1221,18 @@ int prosed_daemon_start(uv_loop_t *loop, const prosed_config *cfg, prosed_daemon
   d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
   d->open_handles += 4;
   if (!rc) rc = resolve_iface(d);
+  if (!rc) {
+    switch (d->cfg.network.multicast_loop) {
+      case PROSED_MLOOP_ON: d->mcast_loop = true; break;
+      case PROSED_MLOOP_OFF: d->mcast_loop = false; break;
+      case PROSED_MLOOP_AUTO: d->mcast_loop = iface_is_loopback(d); break;
+    }
+    dlog(d, PROSED_LOG_INFO, "multicast loop %s%s", d->mcast_loop ? "on" : "off",
+         d->cfg.network.multicast_loop == PROSED_MLOOP_AUTO
+             ? (d->mcast_loop ? " (auto: loopback or no interface named)"
+                              : " (auto: not a loopback interface)")
+             : "");
+  }
   if (!rc) {
     sock_ctx sc = {d, 0};
     prose_node_sockets(&d->ns, sock_fn, &sc);

@@ -130,6 +130,11 @@ for c in call_rx_errors app_dropped_bad app_dropped_no_floor \
   check "counter $c moved ($v)" test "$v" -gt 0
 done
 echo "counters (sum of increases):$report"
+# Several daemons on the loopback: multicast loop stays on (auto), and each
+# daemon drops the copies of its own multicast that come back.
+v=$(delta rx_own)
+check "multicast loop on for the loopback: own datagrams came back and were dropped ($v)" \
+  test "$v" -gt 0
 
 # apps_clean TAG COUNT WHAT : no application (group or private) got any
 # of TAG's packets 0..COUNT-1, nor a damaged or duplicated packet.

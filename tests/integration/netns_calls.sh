@@ -87,6 +87,14 @@ private_both_ways alice bob carol $NSEND
 note "private call done ($(elapsed) s)"
 
 # ---- stop, then read the capture ---------------------------------------------------------
+# Alone in its namespace on eth0, a daemon turns multicast loop off
+# ([network] multicast_loop = auto): none of its own datagrams came back.
+for u in $USERS; do
+  own=$(jq_py "$(ctl_json "$u" counters)" 'd["rx_own"]')
+  check "$u: multicast loop off on eth0, no own datagram back (rx_own=$own)" test "$own" -eq 0
+  check "$u: says so in its log" grep -q "multicast loop off (auto: not a loopback interface)" \
+    "$WORK/$u.log"
+done
 stop_daemons
 capture_stop
 

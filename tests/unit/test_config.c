@@ -48,6 +48,7 @@ Test(config, defaults_and_minimal_file) {
   cr_assert_eq(d.call.tfg14_ms, 255000);
   cr_assert(!d.call.auto_accept, "manual calls wait for the user by default");
   cr_assert(!d.media.app_symmetric, "any local source by default");
+  cr_assert_eq(d.network.multicast_loop, PROSED_MLOOP_AUTO);
   cr_assert_eq(d.call.refresh_interval_ms, 10000);
   cr_assert_eq(d.call.commencement, PROSED_COMMENCE_AUTOMATIC);
   cr_assert_eq(d.network.call_port, 8809);
@@ -367,6 +368,9 @@ Test(config, bad_files) {
       /* 51 */
       {MIN_ID "[call]\nTFG14 = 255 s\n", "test.conf:5: [call] TFG14: '255 s' is not a decimal",
        ""},
+      /* 52 */
+      {MIN_ID "[network]\nmulticast_loop = yes\n",
+       "test.conf:5: [network] multicast_loop: 'yes' is not a valid choice", "auto | on | off"},
   };
   prosed_config c, sentinel;
   memset(&sentinel, 0xA5, sizeof sentinel);
