@@ -68,6 +68,7 @@
 #include "prose/rng.h"
 #include "prose/store.h"
 #include "prose/util.h"
+#include "prosed_netns.h"
 #include "prosed_proc.h"
 
 #define PROG "prose demo"
@@ -1254,95 +1255,46 @@ static bool private_call(demo *d) {
 /* --netns                                                                  */
 /* ---------------------------------------------------------------------- */
 
-/* Run `ip ARGS` (ARGS split at blanks; none of ours holds one). Its errors
- * go to our stderr; quiet hides them (teardown of what may not exist). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static int run_ip(bool quiet, const char *fmt, ...) {
-  char cmd[512], words[512];
-  char *argv[32];
-  size_t argc = 0;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  memcpy(words, cmd, sizeof words);
-  argv[argc++] = (char *)(uintptr_t) "ip";
-  char *save = NULL;
-  for (char *t = strtok_r(words, " ", &save); t && argc < PROSE_ARRAY_LEN(argv) - 1;
-       t = strtok_r(NULL, " ", &save))
-    argv[argc++] = t;
-  argv[argc] = NULL;
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    int nul = open("/dev/null", O_WRONLY);
-    if (nul >= 0) {
-      dup2(nul, 1);
-      if (quiet) dup2(nul, 2);
-    }
-    execvp("ip", argv);
-    if (!quiet) dprintf(2, PROG ": cannot run ip: %s\n", strerror(errno));
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if (!ok && !quiet) fprintf(stderr, PROG ": 'ip %s' failed\n", cmd);
-  return ok ? 0 : -1;
-}
-
 static void netns_teardown(demo *d) {
   if (!d->ns_made) return;
-  /* Deleting a node's namespace deletes its veth pair with it. */
+  const char *ns[N_NODES];
+  int fd[N_NODES];
   for (int i = 0; i < N_NODES; i++) {
-    if (d->nodes[i].nsfd >= 0) close(d->nodes[i].nsfd);
+    ns[i] = d->nodes[i].ns;
+    fd[i] = d->nodes[i].nsfd;
     d->nodes[i].nsfd = -1;
-    (void)run_ip(true, "netns del %s", d->nodes[i].ns);
   }
-  (void)run_ip(true, "netns del %s-br", d->ns_tag);
+  prosed_netns_remove(d->ns_tag, N_NODES, ns, fd);
   if (d->root_nsfd >= 0) close(d->root_nsfd);
   d->root_nsfd = -1;
   d->ns_made = false;
 }
 
 /* A bridge in a namespace of its own and one namespace per node, joined to
- * it by a veth pair: eth0 with 198.18.0.N/24 and the multicast route. Only
- * namespaces this run created are touched, so the host's network is not. */
+ * it by a veth pair: eth0 with 198.18.0.N/24 and the multicast route
+ * (prosed_netns.h). Only namespaces this run created are touched, so the
+ * host's network is not. */
 static int netns_setup(demo *d) {
-  const char *t = d->ns_tag;
   d->root_nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   if (d->root_nsfd < 0) {
     fprintf(stderr, PROG ": /proc/self/ns/net: %s\n", strerror(errno));
     return -1;
   }
-  d->ns_made = true;
-  if (run_ip(false, "netns add %s-br", t) ||
-      run_ip(false, "-n %s-br link add br0 type bridge", t) ||
-      run_ip(false, "-n %s-br link set br0 up", t))
-    return -1;
+  const char *ns[N_NODES], *cidr[N_NODES];
+  char cidr_text[N_NODES][32];
+  int fd[N_NODES];
   for (int i = 0; i < N_NODES; i++) {
-    demo_node *n = &d->nodes[i];
-    if (run_ip(false, "netns add %s", n->ns) || run_ip(false, "-n %s link set lo up", n->ns) ||
-        run_ip(false, "-n %s-br link add v%d type veth peer name eth0 netns %s", t, i + 1, n->ns) ||
-        run_ip(false, "-n %s-br link set v%d master br0", t, i + 1) ||
-        run_ip(false, "-n %s-br link set v%d up", t, i + 1) ||
-        run_ip(false, "-n %s addr add %s/24 dev eth0", n->ns, n->addr) ||
-        run_ip(false, "-n %s link set eth0 up", n->ns) ||
-        run_ip(false, "-n %s route add 224.0.0.0/4 dev eth0", n->ns))
-      return -1;
-    char path[128];
-    snprintf(path, sizeof path, "/run/netns/%s", n->ns);
-    n->nsfd = open(path, O_RDONLY | O_CLOEXEC);
-    if (n->nsfd < 0) {
-      fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
-      return -1;
-    }
+    ns[i] = d->nodes[i].ns;
+    snprintf(cidr_text[i], sizeof cidr_text[i], "%s/24", d->nodes[i].addr);
+    cidr[i] = cidr_text[i];
+    fd[i] = -1;
   }
-  return 0;
+  d->ns_made = true;
+  char err[256] = "";
+  int rc = prosed_netns_make(d->ns_tag, N_NODES, ns, cidr, fd, err, sizeof err);
+  for (int i = 0; i < N_NODES; i++) d->nodes[i].nsfd = fd[i];
+  if (rc != 0) fprintf(stderr, PROG ": %s\n", err);
+  return rc;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -50,6 +50,7 @@
 
 #include "ctl_client.h"
 #include "prose/err.h"
+#include "prosed_netns.h"
 #include "prosed_proc.h"
 #include "sim_internal.h"
 
@@ -88,10 +89,9 @@ typedef struct nn_node {
 typedef struct sim_netns {
   char tag[24];
   int root_nsfd;
-  bool br_made;
+  bool net_made; /* namespaces (some may exist) to remove */
   pid_t dumpcap;   /* --pcap: capturing on the bridge ports, 0 when not */
   nn_node *nodes;
-  size_t n_ns; /* node namespaces made */
   bool nft;    /* loss or partition rules in use */
   uint64_t t0_us;
   bool clock_on;
@@ -144,102 +144,10 @@ static void note(sim *s, const char *what) {
 
 /* ---- helper processes (ip, nft) --------------------------------------------- */
 
-/*
- * Run argv (argv[0] looked up in PATH) in network namespace nsfd (-1: ours),
- * with `in` as its standard input when not NULL, its standard output in
- * out[0..cap) when out is not NULL. Errors go to stderr unless quiet.
- * 0 when it exited with status 0.
- */
-static int run_tool(char *const argv[], int nsfd, const char *in, char *out, size_t cap,
-                    bool quiet) {
-  int ip[2] = {-1, -1}, op[2] = {-1, -1};
-  if ((in && pipe2(ip, O_CLOEXEC) != 0) || (out && pipe2(op, O_CLOEXEC) != 0)) return -1;
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) != 0) _exit(126);
-    int nul = open("/dev/null", O_RDWR);
-    if (in)
-      dup2(ip[0], 0);
-    else if (nul >= 0)
-      dup2(nul, 0);
-    if (out)
-      dup2(op[1], 1);
-    else if (nul >= 0)
-      dup2(nul, 1);
-    if (quiet && nul >= 0) dup2(nul, 2);
-    execvp(argv[0], argv);
-    /* Root's tools, when PATH does not name the sbin directories. */
-    char alt[64];
-    snprintf(alt, sizeof alt, "/usr/sbin/%s", argv[0]);
-    execv(alt, argv);
-    snprintf(alt, sizeof alt, "/sbin/%s", argv[0]);
-    execv(alt, argv);
-    if (!quiet) dprintf(2, "prose sim: cannot run %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
-  }
-  if (in) {
-    close(ip[0]);
-    size_t n = strlen(in);
-    for (size_t off = 0; off < n;) {
-      ssize_t w = write(ip[1], in + off, n - off);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) break;
-      off += (size_t)w;
-    }
-    close(ip[1]);
-  }
-  if (out) {
-    close(op[1]);
-    size_t used = 0;
-    for (;;) {
-      char tmp[4096];
-      ssize_t r = read(op[0], tmp, sizeof tmp);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      size_t take = (size_t)r;
-      if (used + take >= cap) take = cap - 1 - used;
-      memcpy(out + used, tmp, take);
-      used += take;
-    }
-    out[used] = '\0';
-    close(op[0]);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-/* `ip WORDS` (split at blanks; none of ours holds one). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int run_ip(sim *s, bool quiet, const char *fmt, ...) {
-  char cmd[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  char words[512];
-  memcpy(words, cmd, sizeof words);
-  char *argv[40];
-  size_t argc = 0;
-  argv[argc++] = (char *)(uintptr_t) "ip";
-  char *save = NULL;
-  for (char *t = strtok_r(words, " ", &save); t && argc < 39; t = strtok_r(NULL, " ", &save))
-    argv[argc++] = t;
-  argv[argc] = NULL;
-  int rc = run_tool(argv, -1, NULL, NULL, 0, quiet);
-  if (rc != 0 && !quiet) fail(s, "'ip %s' failed", cmd);
-  return rc;
-}
-
 static int run_nft(sim *s, size_t i, const char *script) {
   char *argv[] = {(char *)(uintptr_t) "nft", (char *)(uintptr_t) "-f", (char *)(uintptr_t) "-",
                   NULL};
-  int rc = run_tool(argv, s->nn->nodes[i].nsfd, script, NULL, 0, false);
+  int rc = prosed_run_tool(argv, s->nn->nodes[i].nsfd, script, NULL, 0, false);
   if (rc != 0) fail(s, "nft rules for %s were refused", s->sc.nodes[i].name);
   return rc;
 }
@@ -250,48 +158,50 @@ static void ip_text(uint32_t ip, char *out, size_t cap) {
   snprintf(out, cap, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255u, (ip >> 8) & 255u, ip & 255u);
 }
 
+/* The namespaces of every node on one bridge (prosed_netns.h), node i at
+ * the simulator's address for it. */
 static int make_network(sim *s) {
   sim_netns *nn = s->nn;
-  const char *t = nn->tag;
-  nn->br_made = true;
-  if (run_ip(s, false, "netns add %s-br", t) ||
-      run_ip(s, false, "-n %s-br link add br0 type bridge", t) ||
-      run_ip(s, false, "-n %s-br link set br0 up", t))
-    return PROSE_EIO;
+  const char **ns = calloc(s->n, sizeof *ns);
+  char (*cidr)[32] = calloc(s->n, sizeof *cidr);
+  const char **cidrs = calloc(s->n, sizeof *cidrs);
+  int *fd = calloc(s->n, sizeof *fd);
+  if (ns == NULL || cidr == NULL || cidrs == NULL || fd == NULL) abort();
   for (size_t i = 0; i < s->n; i++) {
-    nn_node *n = &nn->nodes[i];
-    char addr[32];
-    ip_text(s->nodes[i].ip, addr, sizeof addr);
-    nn->n_ns = i + 1;
-    if (run_ip(s, false, "netns add %s", n->ns) || run_ip(s, false, "-n %s link set lo up", n->ns) ||
-        run_ip(s, false, "-n %s-br link add v%zu type veth peer name eth0 netns %s", t, i, n->ns) ||
-        run_ip(s, false, "-n %s-br link set v%zu master br0", t, i) ||
-        run_ip(s, false, "-n %s-br link set v%zu up", t, i) ||
-        run_ip(s, false, "-n %s addr add %s/8 dev eth0", n->ns, addr) ||
-        run_ip(s, false, "-n %s link set eth0 up", n->ns) ||
-        run_ip(s, false, "-n %s route add 224.0.0.0/4 dev eth0", n->ns))
-      return PROSE_EIO;
-    char path[128];
-    snprintf(path, sizeof path, "/run/netns/%s", n->ns);
-    n->nsfd = open(path, O_RDONLY | O_CLOEXEC);
-    if (n->nsfd < 0) {
-      fail(s, "%s: %s", path, strerror(errno));
-      return PROSE_EIO;
-    }
+    ns[i] = nn->nodes[i].ns;
+    char a[24];
+    ip_text(s->nodes[i].ip, a, sizeof a);
+    snprintf(cidr[i], sizeof cidr[i], "%s/8", a);
+    cidrs[i] = cidr[i];
+    fd[i] = -1;
   }
-  return 0;
+  nn->net_made = true;
+  char err[PROSE_SIM_ERR_MAX] = "";
+  int rc = prosed_netns_make(nn->tag, s->n, ns, cidrs, fd, err, sizeof err);
+  for (size_t i = 0; i < s->n; i++) nn->nodes[i].nsfd = fd[i];
+  if (rc != 0) fail(s, "%s", err);
+  free(ns);
+  free(cidr);
+  free(cidrs);
+  free(fd);
+  return rc ? PROSE_EIO : 0;
 }
 
 static void remove_network(sim *s) {
   sim_netns *nn = s->nn;
-  for (size_t i = 0; i < nn->n_ns; i++) {
-    if (nn->nodes[i].nsfd >= 0) close(nn->nodes[i].nsfd);
+  if (!nn->net_made) return;
+  const char **ns = calloc(s->n, sizeof *ns);
+  int *fd = calloc(s->n, sizeof *fd);
+  if (ns == NULL || fd == NULL) abort();
+  for (size_t i = 0; i < s->n; i++) {
+    ns[i] = nn->nodes[i].ns;
+    fd[i] = nn->nodes[i].nsfd;
     nn->nodes[i].nsfd = -1;
-    (void)run_ip(s, true, "netns del %s", nn->nodes[i].ns);
   }
-  nn->n_ns = 0;
-  if (nn->br_made) (void)run_ip(s, true, "netns del %s-br", nn->tag);
-  nn->br_made = false;
+  prosed_netns_remove(nn->tag, s->n, ns, fd);
+  free(ns);
+  free(fd);
+  nn->net_made = false;
 }
 
 /* ---- nftables: loss and partitions ----------------------------------------------- */
@@ -431,7 +341,7 @@ static void nft_collect(sim *s, size_t i) {
                   (char *)(uintptr_t) "counters", (char *)(uintptr_t) "table",
                   (char *)(uintptr_t) "inet", (char *)(uintptr_t) "psim", NULL};
   char out[4096];
-  if (run_tool(argv, s->nn->nodes[i].nsfd, NULL, out, sizeof out, true) != 0) return;
+  if (prosed_run_tool(argv, s->nn->nodes[i].nsfd, NULL, out, sizeof out, true) != 0) return;
   char name[32] = "";
   for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     unsigned long long pk = 0;
