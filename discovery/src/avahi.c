@@ -13,6 +13,8 @@
 #include <avahi-client/lookup.h>
 #include <avahi-client/publish.h>
 #include <avahi-common/alternative.h>
+#include <avahi-common/defs.h>
+#include <avahi-common/domain.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
 #include <avahi-common/strlst.h>
@@ -34,13 +36,25 @@
 #define UNKNOWN_STALE_MS 10000u /* re-resolve period when its peer is not in the table */
 #define RETRY_MIN_MS 1000u     /* first retry after a failed resolve; doubles per failure */
 
-/* One resolver per (interface, protocol, instance name) browsed. */
+/* One resolver per (interface, protocol, instance name) browsed, with a
+ * record browser on the service's TXT record beside it. */
 typedef struct resolver {
   bool used;               /* false: free slot */
   AvahiServiceResolver *r; /* NULL while used: failed, re-created by refresh_tick */
+  /* Reports every TXT record that enters this daemon's cache (a service
+   * resolver reports only some changes, see docs/discovery.md §7). NULL if
+   * avahi refused it: the resolver and its refreshes still serve. */
+  AvahiRecordBrowser *txt;
   AvahiIfIndex iface;
   AvahiProtocol proto;
   char name[NAME_MAX_LEN + 1];
+  char domain[AVAHI_DOMAIN_NAME_MAX]; /* where the browser found it ("local") */
+  /* The address and port the resolver last reported: the unauthenticated
+   * source given with announcements from the TXT browser (none until the
+   * resolver has found the service once). */
+  bool have_addr;
+  AvahiAddress addr;
+  uint16_t port;
   /* The MCPTT ID of the last announcement this resolver reported (not
    * verified: only used to look up the engine's verified peer entry when
    * deciding whether to re-resolve), "" if none yet. */
@@ -280,7 +294,6 @@ static void note_id(resolver *slot, const uint8_t *msg, size_t len) {
 static void feed(prose_disc_avahi *av, resolver *slot, AvahiStringList *txt,
                  const AvahiAddress *a, uint16_t port) {
   size_t len = 0;
-  av->st.resolved++;
   if (txt_to_announcement(av, txt, &len) != 0) {
     av->st.bad_txt++;
     return;
@@ -293,7 +306,7 @@ static void feed(prose_disc_avahi *av, resolver *slot, AvahiStringList *txt,
   prose_disc_addr from;
   addr_from_avahi(&from, a, port);
   uint64_t now_ms = av->s.now_ms(av->s.clock_ud), now_ntp = av->s.now_ntp(av->s.clock_ud);
-  int rc = prose_disc_recv(av->d, now_ms, now_ntp, av->buf, len, &from);
+  int rc = prose_disc_recv(av->d, now_ms, now_ntp, av->buf, len, a ? &from : NULL);
   av->st.fed++;
   if (rc == 0) av->st.accepted++;
   if (av->s.fed) av->s.fed(av->s.clock_ud, rc);
@@ -320,11 +333,19 @@ static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoco
   prose_disc_avahi *av = ud;
   switch (event) {
     case AVAHI_RESOLVER_FOUND: {
-      /* Resolvers stay open: FOUND comes again when a TXT change reaches
-       * this daemon, but not for every change (mDNS coalesces and may
-       * lose them): refresh_tick re-resolves services gone quiet. */
+      /* Resolvers stay open: FOUND comes again for some TXT changes, not
+       * all (the TXT record browser sees the others); refresh_tick
+       * re-resolves services gone quiet. */
       resolver *slot = find_resolver(av, r);
-      if (slot) slot->fails = 0;
+      if (slot) {
+        slot->fails = 0;
+        if (a) {
+          slot->addr = *a;
+          slot->port = port;
+          slot->have_addr = true;
+        }
+      }
+      av->st.resolved++;
       feed(av, slot, txt, a, port);
       break;
     }
@@ -334,15 +355,78 @@ static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoco
        * again; only the browser's REMOVE frees it. */
       set_error(av, avahi_client_errno(avahi_service_resolver_get_client(r)));
       resolver *slot = find_resolver(av, r);
+      /* Not found: it failed inside avahi_service_resolver_new, whose
+       * caller stores it next (and refreshes it later); left to the client,
+       * which frees it with the rest. */
       if (slot) {
         slot->r = NULL;
         slot->failed_ms = av->s.now_ms(av->s.clock_ud);
         if (slot->fails < 16) slot->fails++;
+        avahi_service_resolver_free(r);
       }
-      avahi_service_resolver_free(r);
       break;
     }
   }
+}
+
+static resolver *find_txt_browser(prose_disc_avahi *av, const AvahiRecordBrowser *b) {
+  for (size_t i = 0; i < PROSE_DISC_AVAHI_MAX_RESOLVERS; i++)
+    if (av->res[i].used && av->res[i].txt == b) return &av->res[i];
+  return NULL;
+}
+
+/* A TXT record of a browsed service entered (NEW) or left (REMOVE) this
+ * daemon's cache. Each new one is fed like a resolved one, with the address
+ * the resolver last found (an announcement that arrives before the first
+ * resolve is fed without a source; the resolver feeds it again, as a
+ * duplicate, once it finds the service). */
+static void txt_cb(AvahiRecordBrowser *b, AvahiIfIndex iface, AvahiProtocol proto,
+                   AvahiBrowserEvent event, const char *name, uint16_t clazz, uint16_t type,
+                   const void *rdata, size_t size, AvahiLookupResultFlags flags, void *ud) {
+  (void)iface, (void)proto, (void)name, (void)clazz, (void)type, (void)flags;
+  prose_disc_avahi *av = ud;
+  switch (event) {
+    case AVAHI_BROWSER_NEW: {
+      resolver *slot = find_txt_browser(av, b);
+      AvahiStringList *txt = NULL;
+      av->st.txt_seen++;
+      if (!rdata || avahi_string_list_parse(rdata, size, &txt) != 0) {
+        av->st.bad_txt++;
+        break;
+      }
+      feed(av, slot, txt, slot && slot->have_addr ? &slot->addr : NULL,
+           slot ? slot->port : 0);
+      avahi_string_list_free(txt);
+      break;
+    }
+    case AVAHI_BROWSER_FAILURE: {
+      /* The daemon dropped the browser: refresh_tick opens another. */
+      set_error(av, avahi_client_errno(avahi_record_browser_get_client(b)));
+      resolver *slot = find_txt_browser(av, b);
+      /* Not found: it failed inside avahi_record_browser_new, whose caller
+       * stores it next; left to the client, which frees it with the rest. */
+      if (slot) {
+        slot->txt = NULL;
+        avahi_record_browser_free(b);
+      }
+      break;
+    }
+    case AVAHI_BROWSER_REMOVE:
+    case AVAHI_BROWSER_ALL_FOR_NOW:
+    case AVAHI_BROWSER_CACHE_EXHAUSTED:
+      break;
+  }
+}
+
+static void open_txt_browser(prose_disc_avahi *av, AvahiClient *c, resolver *slot) {
+  char full[AVAHI_DOMAIN_NAME_MAX];
+  if (avahi_service_name_join(full, sizeof full, slot->name, av->type, slot->domain) != 0) {
+    set_error(av, AVAHI_ERR_INVALID_SERVICE_NAME);
+    return;
+  }
+  slot->txt = avahi_record_browser_new(c, slot->iface, slot->proto, full, AVAHI_DNS_CLASS_IN,
+                                       AVAHI_DNS_TYPE_TXT, 0, txt_cb, av);
+  if (!slot->txt) set_error(av, avahi_client_errno(c));
 }
 
 static void open_resolver(prose_disc_avahi *av, AvahiClient *c, resolver *slot) {
@@ -373,7 +457,13 @@ static uint64_t refresh_due(const prose_disc_avahi *av, const resolver *x) {
   if (!p) return x->since_ms + UNKNOWN_STALE_MS;
   uint64_t ttl = p->expires_ms > p->last_seen_ms ? p->expires_ms - p->last_seen_ms : 0;
   uint64_t quiet = ttl / 3 > STALE_MIN_MS ? ttl / 3 : STALE_MIN_MS;
-  return (p->last_seen_ms > x->since_ms ? p->last_seen_ms : x->since_ms) + quiet;
+  if (p->last_seen_ms > x->since_ms) return p->last_seen_ms + quiet;
+  /* Nothing accepted since this resolver was (re)created: its refresh
+   * brought nothing new (the daemon's cache was stale, its query or the
+   * answer lost on a busy link). Ask again at half the period, so a peer
+   * gets four more refreshes before it expires rather than two. */
+  uint64_t again = quiet / 2 > STALE_MIN_MS ? quiet / 2 : STALE_MIN_MS;
+  return x->since_ms + again;
 }
 
 /* A new resolver asks the network again (a query whose known answers are
@@ -385,7 +475,9 @@ static void refresh_tick(AvahiTimeout *t, void *ud) {
     uint64_t now = av->s.now_ms(av->s.clock_ud);
     for (size_t i = 0; i < PROSE_DISC_AVAHI_MAX_RESOLVERS; i++) {
       resolver *x = &av->res[i];
-      if (!x->used || now < refresh_due(av, x)) continue;
+      if (!x->used) continue;
+      if (!x->txt) open_txt_browser(av, av->client, x);
+      if (now < refresh_due(av, x)) continue;
       if (x->r) avahi_service_resolver_free(x->r);
       x->r = NULL;
       open_resolver(av, av->client, x);
@@ -414,14 +506,17 @@ static void browse_new(prose_disc_avahi *av, AvahiServiceBrowser *b, AvahiIfInde
   if (strlen(name) > NAME_MAX_LEN || find_browsed(av, iface, proto, name)) return;
   resolver *slot = find_free(av);
   if (!slot) return;
-  (void)type, (void)domain; /* ours, and the default domain we browse */
+  (void)type; /* ours */
   slot->used = true;
   slot->iface = iface;
   slot->proto = proto;
   memcpy(slot->name, name, strlen(name) + 1);
+  snprintf(slot->domain, sizeof slot->domain, "%s", domain ? domain : "local");
   slot->id[0] = '\0';
   slot->fails = 0;
+  slot->have_addr = false;
   open_resolver(av, avahi_service_browser_get_client(b), slot);
+  open_txt_browser(av, avahi_service_browser_get_client(b), slot);
 }
 
 /* The service went away: stop resolving it. The engine keeps the peer
@@ -432,7 +527,9 @@ static void browse_remove(prose_disc_avahi *av, AvahiIfIndex iface, AvahiProtoco
   resolver *x = find_browsed(av, iface, proto, name);
   if (!x) return;
   if (x->r) avahi_service_resolver_free(x->r);
+  if (x->txt) avahi_record_browser_free(x->txt);
   x->r = NULL;
+  x->txt = NULL;
   x->used = false;
 }
 
@@ -475,6 +572,7 @@ static void forget_children(prose_disc_avahi *av) {
   av->registered = false;
   for (size_t i = 0; i < PROSE_DISC_AVAHI_MAX_RESOLVERS; i++) {
     av->res[i].r = NULL;
+    av->res[i].txt = NULL;
     av->res[i].used = false;
   }
 }

@@ -842,6 +842,8 @@ static json_t *counters_json(const prosed_daemon *d) {
     json_t *aj = json_object();
 #define ACTR(name) json_object_set_new(aj, #name, json_integer((json_int_t)as->name))
     ACTR(resolved);
+    ACTR(txt_seen);
+    ACTR(refreshed);
     ACTR(fed);
     ACTR(accepted);
     ACTR(duplicate);

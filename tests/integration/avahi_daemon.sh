@@ -51,6 +51,8 @@ for u in $USERS; do
     test "$(counter "$u" avahi.published 2>/dev/null)" -ge 1
   check "$u: avahi fed accepted announcements ($(counter "$u" avahi.accepted 2>&1))" \
     test "$(counter "$u" avahi.accepted 2>/dev/null)" -ge 1
+  check "$u: TXT updates seen by the record browser ($(counter "$u" avahi.txt_seen 2>&1))" \
+    test "$(counter "$u" avahi.txt_seen 2>/dev/null)" -ge 1
   check "$u: avahi connected" test "$(counter "$u" avahi.running 2>/dev/null)" == True
   check "$u: no socket on the discovery port $DISC_PORT" no_disc_socket "$u"
 done

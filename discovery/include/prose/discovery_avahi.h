@@ -9,10 +9,12 @@
  * announcements into the same prose_disc engine through prose_disc_recv.
  * Nothing from DNS-SD is trusted: a browsed peer is verified exactly like a
  * multicast one (signature, key period, timestamp window, replay).
- * Open resolvers miss most TXT updates of a fast publisher (mDNS coalesces
- * them), so a resolver whose peer the engine has not heard from for a third
- * of its TTL is re-created, which queries the network for the current
- * record (docs/discovery.md §7). This uses a timeout of the caller's poll.
+ * Open service resolvers miss most TXT updates, so each browsed service
+ * also has a record browser on its TXT record, which reports every record
+ * that enters the daemon's cache; as a fallback, a resolver whose peer the
+ * engine has not heard from for a third of its TTL is re-created, which
+ * queries the network for the current record (docs/discovery.md §7). This
+ * uses a timeout of the caller's poll.
  *
  * It can stand beside the multicast announcements or replace them: the
  * engine's send callback calls prose_disc_avahi_publish (and/or sends the
@@ -37,7 +39,7 @@
 /* TXT keys: "v=1" (format version) and "a0=" ... "a7=" (base64 chunks). */
 #define PROSE_DISC_AVAHI_CHUNK 250u     /* base64 characters per TXT string */
 #define PROSE_DISC_AVAHI_MAX_CHUNKS 8u
-#define PROSE_DISC_AVAHI_MAX_RESOLVERS 256u /* open resolvers (peers x interfaces x protocols) */
+#define PROSE_DISC_AVAHI_MAX_RESOLVERS 256u /* browsed services (peers x interfaces x protocols) */
 
 typedef struct prose_disc_avahi_settings {
   const char *service_type; /* default PROSE_DISC_AVAHI_TYPE (copied) */
@@ -57,6 +59,7 @@ void prose_disc_avahi_settings_default(prose_disc_avahi_settings *s);
 
 typedef struct prose_disc_avahi_stats {
   uint64_t resolved;  /* TXT records seen by resolvers */
+  uint64_t txt_seen;  /* TXT records seen by the TXT record browsers */
   uint64_t fed;       /* announcements given to prose_disc_recv */
   uint64_t accepted;  /* ... of which the engine accepted */
   uint64_t duplicate; /* the same announcement seen again (another protocol or interface) */
