@@ -834,6 +834,7 @@ static json_t *counters_json(const prosed_daemon *d) {
     json_object_set_new(cj, "overlong", json_integer((json_int_t)cs.overlong));
     json_object_set_new(cj, "dropped_slow", json_integer((json_int_t)cs.dropped_slow));
     json_object_set_new(cj, "clients", json_integer((json_int_t)cs.clients));
+    json_object_set_new(cj, "subscribers", json_integer((json_int_t)cs.subscribers));
     json_object_set_new(o, "control", cj);
   }
 #ifdef PROSE_HAVE_AVAHI
@@ -1049,7 +1050,18 @@ void prosed_daemon_stop(prosed_daemon *d) {
   dlog(d, PROSED_LOG_INFO, "stopping");
   uv_update_time(d->loop);
   /* The node says goodbye (a TTL-0 announcement, releases) while the
-   * sockets are still open, then wipes its keys. */
+   * sockets are still open; subscribers get the final counters (the
+   * goodbye's datagrams included: nothing is sent after this); then the
+   * node wipes its keys. */
+  if (d->node) {
+    prose_node_leave(d->node, uv_now(d->loop));
+    json_t *c = d->ctl ? counters_json(d) : NULL;
+    json_t *f = c ? json_object() : NULL;
+    if (!f) json_decref(c);
+    else if (json_object_set_new(f, "counters", c) == 0) /* takes c either way */
+      (void)prosed_ctl_emit(d->ctl, "stopped", f);
+    json_decref(f);
+  }
   if (d->node) prose_node_free(d->node, uv_now(d->loop));
   d->node = NULL;
 #ifdef PROSE_HAVE_AVAHI

@@ -375,8 +375,9 @@ int prose_node_new(prose_node **out, const prose_node_settings *s, const prose_n
   return 0;
 }
 
-void prose_node_free(prose_node *n, uint64_t now) {
-  if (n == NULL) return;
+void prose_node_leave(prose_node *n, uint64_t now) {
+  if (n == NULL || n->left) return;
+  n->left = true;
   n->now = now;
   (void)prose_disc_leave(n->disc, now, ntp64(node_wall(n)));
   /* Leave every call through the call engine first, so peers hear a
@@ -394,6 +395,12 @@ void prose_node_free(prose_node *n, uint64_t now) {
   for (size_t i = 0; i < n->n_groups; i++)
     if (n->groups[i].call.active)
       (void)IN_ENGINE(n, prose_call_group_release(n->call, now, n->groups[i].id));
+}
+
+void prose_node_free(prose_node *n, uint64_t now) {
+  if (n == NULL) return;
+  prose_node_leave(n, now);
+  n->now = now;
   for (size_t i = 0; i < n->n_groups; i++) node_call_end(n, &n->groups[i].call);
   node_call_end(n, &n->priv);
   for (size_t i = 0; i < PROSE_CALL_MAX_PRIVATE; i++) node_pck_drop(n, &n->pcks[i], true);

@@ -124,6 +124,7 @@ typedef struct node_defer {
 
 struct prose_node {
   prose_node_settings set; /* string pointers point into this object */
+  bool left;               /* prose_node_leave has run (goodbye said once) */
   char uri[NODE_URI_CAP];
   char kms[NODE_URI_CAP];
   char group_ids[PROSE_NODE_MAX_GROUPS][NODE_URI_CAP];

@@ -763,10 +763,9 @@ static uint64_t ju(const json_t *o, const char *k) {
   return v > 0 ? (uint64_t)v : 0u;
 }
 
-/* Fold the counters of node i's daemon into its totals (before it goes). */
-static void take_counters(sim *s, size_t i) {
-  json_t *c = NULL;
-  if (request(s, i, "counters", NULL, &c) != 0) return;
+/* Fold counters c of node i's daemon (the reply of `counters`) into its
+ * totals. */
+static void fold_counters(sim *s, size_t i, const json_t *c) {
   sim_node *nd = &s->nodes[i];
   prose_node_counters *p = &nd->past;
   p->media_rx += ju(c, "media_rx");
@@ -795,7 +794,40 @@ static void take_counters(sim *s, size_t i) {
   uint64_t rx = ju(c, "rx_dgrams"), from_app = ju(c, "app_rx") + ju(c, "rx_own");
   s->result->kpi.datagrams += tx > to_app ? tx - to_app : 0;
   s->result->kpi.deliveries += rx > from_app ? rx - from_app : 0;
+}
+
+/* Fold what node i's daemon counted so far (before a crash). */
+static void take_counters(sim *s, size_t i) {
+  json_t *c = NULL;
+  if (request(s, i, "counters", NULL, &c) != 0) return;
+  fold_counters(s, i, c);
   json_decref(c);
+}
+
+/* After a clean stop: the daemon's last event, `stopped`, carries its final
+ * counters (its goodbye included). It is in the socket's buffer when the
+ * process has exited; the other lines (events of its leaving) are dropped,
+ * as are those of a node going down. */
+static int take_final_counters(sim *s, size_t i) {
+  ctl_client *c = &s->nn->nodes[i].ctl;
+  char err[256];
+  for (;;) {
+    char *line = NULL;
+    size_t used = 0;
+    if (ctl_client_read_line(c, NN_REQUEST_MS, &line, &used, err, sizeof err) != 0) break;
+    json_t *o = json_loads(line, 0, NULL);
+    ctl_client_consume(c, used);
+    const json_t *ctr = json_object_get(o, "counters");
+    const char *ev = jstr(o, "event");
+    if (json_is_object(ctr) && ev && strcmp(ev, "stopped") == 0) {
+      fold_counters(s, i, ctr);
+      json_decref(o);
+      return 0;
+    }
+    json_decref(o);
+  }
+  fail(s, "%s's prosed stopped without sending its final counters (%s)", s->sc.nodes[i].name, err);
+  return PROSE_EIO;
 }
 
 /* The group call identifiers node i is in (for GROUP.calls). */
@@ -821,28 +853,34 @@ static void nn_before_expect(sim *s) {
     if (s->nodes[i].up) take_call_ids(s, i);
 }
 
-/* Stop daemon i: SIGTERM (a stop) or SIGKILL (a crash), and wait. */
+/* Stop daemon i: SIGTERM (a stop: its final counters are folded in) or
+ * SIGKILL (a crash: the caller took them before), and wait. */
 static int stop_daemon(sim *s, size_t i, bool crash) {
   nn_node *n = &s->nn->nodes[i];
-  ctl_client_close(&n->ctl);
-  if (!prosed_proc_reap(&n->proc)) return 0;
+  int rc = 0;
+  if (!prosed_proc_reap(&n->proc)) {
+    ctl_client_close(&n->ctl);
+    return 0;
+  }
   prosed_proc_end end = prosed_proc_stop(&n->proc, crash ? SIGKILL : SIGTERM, NN_STOP_MS);
   if (end == PROSED_PROC_KILLED) {
     fail(s, "%s's prosed did not stop within %d ms of SIGTERM", s->sc.nodes[i].name, NN_STOP_MS);
-    return PROSE_EIO;
-  }
-  if (!crash && end != PROSED_PROC_CLEAN) {
+    rc = PROSE_EIO;
+  } else if (!crash && end != PROSED_PROC_CLEAN) {
     char how[64];
     prosed_proc_describe_exit(n->proc.status, how, sizeof how);
     fail(s, "%s's prosed did not stop cleanly (%s)", s->sc.nodes[i].name, how);
     print_log_tail(s, i);
-    return PROSE_EIO;
+    rc = PROSE_EIO;
+  } else if (!crash) {
+    rc = take_final_counters(s, i);
   }
-  return 0;
+  ctl_client_close(&n->ctl);
+  return rc;
 }
 
 static void nn_down(sim *s, size_t i, bool crash) {
-  take_counters(s, i);
+  if (crash) take_counters(s, i);
   (void)stop_daemon(s, i, crash);
   drop_events(s, i);
 }
@@ -989,10 +1027,52 @@ static int capture_start(sim *s) {
   return 0;
 }
 
-/* The last frames written and the file closed (SIGINT, as at a terminal). */
+/* Packets in the pcapng file at path so far (enhanced and simple packet
+ * blocks; a block still being written is not counted). */
+static uint64_t pcapng_packets(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return 0;
+  uint64_t n = 0;
+  bool swap = false;
+  uint8_t h[12];
+  while (fread(h, 1, 8, f) == 8) {
+    uint32_t type, len;
+    memcpy(&type, h, 4);
+    memcpy(&len, h + 4, 4);
+    if (type == 0x0A0D0D0Au) { /* section header: its byte-order magic follows */
+      if (fread(h + 8, 1, 4, f) != 4) break;
+      uint32_t magic;
+      memcpy(&magic, h + 8, 4);
+      swap = magic != 0x1A2B3C4Du;
+      if (swap) len = __builtin_bswap32(len);
+      if (len < 12 || fseek(f, (long)len - 12, SEEK_CUR) != 0) break;
+      continue;
+    }
+    if (swap) type = __builtin_bswap32(type), len = __builtin_bswap32(len);
+    if (len < 12 || len % 4 != 0 || fseek(f, (long)len - 8, SEEK_CUR) != 0) break;
+    /* fseek may pass the end: only a block whose last octet exists counts. */
+    long at = ftell(f);
+    if (fseek(f, 0, SEEK_END) != 0 || ftell(f) < at) break;
+    if (fseek(f, at, SEEK_SET) != 0) break;
+    if (type == 6u || type == 3u) n++;
+  }
+  fclose(f);
+  return n;
+}
+
+/* The last frames written and the file closed (SIGINT, as at a terminal).
+ * dumpcap reads the kernel's capture buffer in blocks (every 250 ms or so)
+ * and drops what it has not read at SIGINT: so first wait, up to 3 s, for
+ * the file to hold every datagram the daemons counted (after a clean end,
+ * their goodbyes included). */
 static void capture_stop(sim *s) {
   sim_netns *nn = s->nn;
   if (nn->dumpcap <= 0) return;
+  uint64_t want = s->result->kpi.datagrams, until = mono_us() + 3000000u;
+  while (want > 0 && pcapng_packets(s->opt.pcap_path) < want && mono_us() < until) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
   kill(nn->dumpcap, SIGINT);
   uint64_t deadline = mono_us() + 5000000u;
   int status;
@@ -1205,11 +1285,8 @@ static int nn_finish(sim *s) {
   nn->clock_on = true;
   release_events(s, true);
   nn->clock_on = false;
-  for (size_t i = 0; i < s->n; i++) {
-    if (!s->nodes[i].up) continue;
-    take_call_ids(s, i);
-    take_counters(s, i);
-  }
+  for (size_t i = 0; i < s->n; i++)
+    if (s->nodes[i].up) take_call_ids(s, i);
   for (size_t i = 0; i < s->n && nn->nft; i++) nft_collect(s, i);
   int rc = 0;
   for (size_t i = 0; i < s->n; i++)

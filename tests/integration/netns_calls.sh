@@ -95,7 +95,24 @@ for u in $USERS; do
   check "$u: says so in its log" grep -q "multicast loop off (auto: not a loopback interface)" \
     "$WORK/$u.log"
 done
+# A subscriber hears the daemon stop: `stopped` is the last line, after the
+# goodbye, with the final counters (at least what counters said before,
+# plus the TTL-0 announcement).
+before=$(counter alice tx_dgrams)
+nsx alice "$PROSE" ctl --socket "$WORK/alice.sock" --json events --filter stopped,peer \
+  >"$WORK/alice-events" 2>"$WORK/alice-events.err" &
+events_pid=$!
+check "alice: subscribed before the stop" wait_until 5 \
+  test "$(counter alice control.subscribers 2>/dev/null)" -eq 1
 stop_daemons
+ev_rc=0
+wait "$events_pid" || ev_rc=$?
+note "alice's subscriber: exit $ev_rc when the daemon closed"
+stopped_ok() {
+  [[ $(jq_py "$(tail -n 1 "$WORK/alice-events")" "d['event'] == 'stopped' and \
+d['counters']['tx_dgrams'] >= $before + 1 and 'media_drops' in d['counters']") == True ]]
+}
+check "alice: the last event is stopped, with the final counters (> $before sent)" stopped_ok
 capture_stop
 
 note "capture analysis ($(elapsed) s)"

@@ -196,9 +196,14 @@ typedef struct prose_node prose_node;
  */
 int prose_node_new(prose_node **out, const prose_node_settings *s, const prose_node_callbacks *cb,
                    void *ud, uint64_t now);
-/* Leave (a TTL-0 announcement), release calls (PRIVATE CALL RELEASE, Floor
- * Release when talking), wipe keys, delete this node's PCKs from the store,
- * free. NULL is a no-op. */
+/* Say goodbye: a TTL-0 announcement, then release every call (PRIVATE CALL
+ * RELEASE, Floor Release when talking). Once only; meant just before
+ * prose_node_free, for a driver that wants the counters with the goodbye's
+ * datagrams in them. NULL is a no-op. */
+void prose_node_leave(prose_node *n, uint64_t now);
+
+/* Leave (as prose_node_leave, unless done), wipe keys, delete this node's
+ * PCKs from the store, free. NULL is a no-op. */
 void prose_node_free(prose_node *n, uint64_t now);
 
 /* One received datagram on the socket (sock, local_port) from `from`.
