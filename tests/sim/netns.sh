@@ -36,16 +36,28 @@ if ! ip netns add prose-sim-probe-$$ 2>/dev/null; then
 fi
 ip netns del prose-sim-probe-$$
 
-# No namespace or daemon of a run may outlive it (others' runs may be
-# going on: only what appeared since this script started counts).
-ns_list() { (ip netns list | awk '/^psim/ {print $1}' | sort) || true; }
-daemon_list() { (pgrep -f "prosed --config /tmp/prose-sim-" | sort) || true; }
-NS_BEFORE=$(ns_list)
-DAEMONS_BEFORE=$(daemon_list)
+# No namespace or daemon of a run may outlive it. Other runs may be going on
+# (another build's suite): only this script's count. A run names its
+# namespaces psim<its pid>-*; its daemons inherit SIM_NETNS_SCRIPT=<our pid>.
+export SIM_NETNS_SCRIPT=$$
+SIM_PIDS=()
+ns_list() {
+  local p
+  for p in "${SIM_PIDS[@]}"; do
+    (ip netns list | awk -v t="psim$p-" 'index($1, t) == 1 {print $1}') || true
+  done
+}
+daemon_list() {
+  local p
+  for p in $(pgrep -x prosed || true); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "SIM_NETNS_SCRIPT=$$" && echo "$p"
+  done
+  return 0
+}
 leftovers() {
   local ns daemons
-  ns=$(comm -13 <(echo "$NS_BEFORE") <(ns_list) | tr '\n' ' ')
-  daemons=$(comm -13 <(echo "$DAEMONS_BEFORE") <(daemon_list) | tr '\n' ' ')
+  ns=$(ns_list | tr '\n' ' ')
+  daemons=$(daemon_list | tr '\n' ' ')
   [[ -z ${ns// /} ]] || { echo "  leftover namespaces: $ns"; return 1; }
   [[ -z ${daemons// /} ]] || { echo "  leftover daemons: $daemons"; return 1; }
 }
@@ -56,7 +68,9 @@ run() {
   local out=$1 err=$2
   shift 2
   set +e
-  "$@" > "$out" 2> "$err"
+  "$@" > "$out" 2> "$err" &
+  SIM_PIDS+=("$!")
+  wait "$!"
   rc=$?
   set -e
 }
@@ -204,6 +218,7 @@ check "--prosed without --netns: usage error (2)" [ "$rc" -eq 2 ]
 # An interrupt in the middle: the run ends, says so, and cleans up.
 "$PROSE" sim --netns demo --prosed "$PROSED" > /dev/null 2> "$WORK/int.err" &
 pid=$!
+SIM_PIDS+=("$pid")
 for _ in $(seq 1 100); do
   grep -q "namespaces on a bridge" "$WORK/int.err" 2>/dev/null && break
   sleep 0.1
