@@ -18,7 +18,8 @@
  * checks every second that PEER is still in the table (it must never expire
  * while its service is published) and that at least half of the
  * announcements PEER made meanwhile were accepted (its TXT updates reach
- * us). It then lingers so its peer can finish, says goodbye, and exits 0.
+ * us). A PEER that says goodbye (its run ended first) ends both checks at
+ * that moment. It then lingers so its peer can finish, says goodbye, and exits 0.
  * Exit 1 on timeout, when the peer went missing during the hold or too few
  * of its updates arrived, 2 on a usage or set-up error. --interval and --ttl set
  * the announcement interval and TTL (default 1500 and 6000 ms).
@@ -63,6 +64,7 @@ typedef struct app {
   unsigned lost;           /* the peer expired/left/was evicted before we left */
   uint32_t interval_ms;    /* announcement interval (both nodes use the same) */
   unsigned held_from_peer; /* the peer's announcements accepted during the hold */
+  uint64_t peer_left_ms;   /* the peer said goodbye (its run ended first), 0 if not */
   bool held_enough;        /* at least half of those the peer sent in the hold */
 } app;
 
@@ -127,7 +129,7 @@ static void on_timer(AvahiTimeout *t, void *ud) {
   if (a->done_ms && now < a->done_ms + a->hold_ms && now >= a->next_poll_ms) {
     a->next_poll_ms = now + 1000;
     a->polls++;
-    if (!prose_disc_find(a->d, a->peer)) {
+    if (!a->peer_left_ms && !prose_disc_find(a->d, a->peer)) {
       a->missing++;
       printf("hold: %s missing from the table at %llu ms\n", a->peer, (unsigned long long)now);
     }
@@ -140,7 +142,10 @@ static void on_timer(AvahiTimeout *t, void *ud) {
        * one that enters the daemon's cache); ask for half, to allow for
        * coalescing on a loaded machine without letting the refreshes alone
        * (one per TTL/3) pass. */
-      unsigned want = (unsigned)(a->hold_ms / a->interval_ms / 2u);
+      uint64_t end = a->done_ms + a->hold_ms;
+      if (a->peer_left_ms && a->peer_left_ms < end)
+        end = a->peer_left_ms > a->done_ms ? a->peer_left_ms : a->done_ms;
+      unsigned want = (unsigned)((end - a->done_ms) / a->interval_ms / 2u);
       a->held_enough = a->held_from_peer >= want;
       printf("hold: %s present in %u of %u polls over %llu s; %u of its announcements accepted "
              "(%u wanted)\n",
@@ -189,9 +194,14 @@ static void on_event(void *ud, const prose_disc_event *ev) {
     case PROSE_DISC_EV_PEER_EVICTED:
       printf("peer gone (%d): %s at %llu ms\n", (int)ev->type, ev->peer->ann.mcptt_id,
              (unsigned long long)clock_ms(a));
-      if (a->done_ms && clock_ms(a) < a->done_ms + a->hold_ms &&
-          strcmp(ev->peer->ann.mcptt_id, a->peer) == 0)
+      if (strcmp(ev->peer->ann.mcptt_id, a->peer) != 0) break;
+      /* Its signed goodbye: the peer's own run ended first (it verified us
+       * earlier, so its hold did too). The hold checks expiry, not this. */
+      if (ev->type == PROSE_DISC_EV_PEER_LEFT) {
+        if (!a->peer_left_ms) a->peer_left_ms = clock_ms(a);
+      } else if (a->done_ms && clock_ms(a) < a->done_ms + a->hold_ms) {
         a->lost++;
+      }
       break;
     case PROSE_DISC_EV_REJECTED:
     case PROSE_DISC_EV_ANNOUNCE_FAILED:
