@@ -102,8 +102,8 @@ before=$(counter alice tx_dgrams)
 nsx alice "$PROSE" ctl --socket "$WORK/alice.sock" --json events --filter stopped,peer \
   >"$WORK/alice-events" 2>"$WORK/alice-events.err" &
 events_pid=$!
-check "alice: subscribed before the stop" wait_until 5 \
-  test "$(counter alice control.subscribers 2>/dev/null)" -eq 1
+subscribed() { [[ $(counter alice control.subscribers 2>/dev/null) == 1 ]]; }
+check "alice: subscribed before the stop" wait_until 5 subscribed
 stop_daemons
 ev_rc=0
 wait "$events_pid" || ev_rc=$?
