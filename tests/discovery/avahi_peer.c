@@ -19,10 +19,10 @@
  * while its service is published) and that at least half of the
  * announcements PEER made meanwhile were accepted (its TXT updates reach
  * us). A PEER that says goodbye (its run ended first) ends both checks at
- * that moment. It then lingers so its peer can finish, says goodbye, and exits 0.
- * Exit 1 on timeout, when the peer went missing during the hold or too few
- * of its updates arrived, 2 on a usage or set-up error. --interval and --ttl set
- * the announcement interval and TTL (default 1500 and 6000 ms).
+ * that moment. It then lingers so its peer can finish, says goodbye, and
+ * exits 0. Exit 1 on timeout, when the peer went missing during the hold or
+ * too few of its updates arrived, 2 on a usage or set-up error. --interval
+ * and --ttl set the announcement interval and TTL (default 1500 and 6000 ms).
  *
  * --forged-txt prints the TXT strings ("v=1 a0=... a1=...") of an
  * announcement by carol whose signature has one bit flipped, for the script
@@ -102,14 +102,16 @@ static void report(const app *a) {
   const prose_disc_stats *st = prose_disc_get_stats(a->d);
   const prose_disc_avahi_stats *as = prose_disc_avahi_get_stats(a->av);
   printf("stats: rx=%llu accepted=%llu own=%llu rej_sig=%llu rej_replay=%llu rej_time=%llu "
-         "rej_malformed=%llu sent=%llu peers=%zu | avahi: resolved=%llu txt_seen=%llu fed=%llu dup=%llu "
-         "bad_txt=%llu published=%llu collisions=%llu refreshed=%llu running=%d last_error=%d\n",
+         "rej_malformed=%llu sent=%llu peers=%zu | avahi: resolved=%llu txt_seen=%llu fed=%llu "
+         "dup=%llu bad_txt=%llu published=%llu collisions=%llu refreshed=%llu running=%d "
+         "last_error=%d\n",
          (unsigned long long)st->rx, (unsigned long long)st->accepted,
          (unsigned long long)st->own, (unsigned long long)st->rej_sig,
          (unsigned long long)st->rej_replay, (unsigned long long)st->rej_time,
          (unsigned long long)st->rej_malformed, (unsigned long long)st->sent,
          prose_disc_peer_count(a->d), (unsigned long long)as->resolved,
-         (unsigned long long)as->txt_seen,         (unsigned long long)as->fed, (unsigned long long)as->duplicate,
+         (unsigned long long)as->txt_seen, (unsigned long long)as->fed,
+         (unsigned long long)as->duplicate,
          (unsigned long long)as->bad_txt, (unsigned long long)as->published,
          (unsigned long long)as->collisions, (unsigned long long)as->refreshed, as->running,
          as->last_error);
